@@ -1,0 +1,59 @@
+# semclust: every set-up step a fresh machine needs lives here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.13.0
+LS_VENV ?= .venv-labelstudio
+LS_SPEC ?= label-studio==1.23.2
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install system-deps labelstudio demo test test-fast bench clean help
+
+help:
+	@echo "make demo    - install, then run the whole method on the bundled demo data"
+	@echo "make test    - install, then run the test suite"
+	@echo "make install - create $(VENV) and install semclust (idempotent)"
+
+# The stamp depends on pyproject.toml: a second run with nothing changed takes seconds.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's Chromium for the browser tests (never a browser download).
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium (browser tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+# Label Studio in its own virtualenv: its pins differ from ours.
+$(LS_VENV)/.installed:
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install -q "$(LS_SPEC)"
+	touch $@
+
+labelstudio: $(LS_VENV)/.installed
+
+demo: install
+	$(BIN)/semclust demo $(DEMO_ARGS)
+
+test: install system-deps labelstudio
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not labelstudio" $(PYTEST_ARGS)
+
+bench: install
+	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(LS_VENV) studies .pytest_cache

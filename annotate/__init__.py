@@ -1,0 +1,1 @@
+"""semclust annotate: sampling of pairs and sets, the annotation app, Label Studio bridge."""

@@ -1,0 +1,1 @@
+"""semclust evaluation: agreement, cluster quality, interpretability, report."""

@@ -1,0 +1,1 @@
+"""semclust pipeline: study folder, ingest, describe, embed, reduce, cluster, keywords, grid."""

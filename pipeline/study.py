@@ -1,0 +1,400 @@
+"""The study folder: the one owner of its layout, schemas and file I/O.
+
+A study is one directory that carries a research project from images to report.
+``pipeline/`` writes images, descriptions, embeddings and clusterings;
+``annotate/`` writes samples and the annotation database; ``evaluation/``
+reads all of it and writes reports. Every stage reads and writes only through
+the functions here, in plain files a researcher can open in pandas or a
+spreadsheet. The format is documented in ``docs/study-format.md``.
+
+Layout::
+
+    study.yaml                      name, image_root, created_at, toolkit_version, seed
+    images.csv                      image_id, path, sha256, width, height, status, error, [metadata...]
+    descriptions/<describer>.jsonl  one JSON record per image
+    embeddings/<embedder>.npy       float32 (n_images, dim)
+    embeddings/<embedder>.ids.csv   image_id per row of the .npy, in order
+    embeddings/<embedder>.json      how the embedding was made
+    clusterings/<id>/labels.csv     image_id, cluster   (-1 = noise)
+    clusterings/<id>/params.json    every parameter, seed and library version
+    clusterings/<id>/keywords.csv   cluster, rank, term, score
+    clusterings/<id>/summary.json   n_clusters, noise_fraction, sizes
+    samples/pairs.csv               pair_id, image_a, image_b, phase, [stratum]
+    samples/sets/<id>.csv           set_id, cluster, image_ids  (';'-separated)
+    annotations.sqlite              the annotation app's database
+    exports/ratings.csv             item_id, coder, dimension, score, round, phase, created_at
+    exports/matches.csv             set_id, evaluator, chosen_cluster, created_at
+    reports/                        HTML report and figures
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import yaml
+
+IMAGE_COLUMNS = ["image_id", "path", "sha256", "width", "height", "status", "error"]
+IMAGE_STATUSES = ("ok", "unreadable", "duplicate")
+LABEL_COLUMNS = ["image_id", "cluster"]
+KEYWORD_COLUMNS = ["cluster", "rank", "term", "score"]
+PAIR_COLUMNS = ["pair_id", "image_a", "image_b", "phase"]
+SET_COLUMNS = ["set_id", "cluster", "image_ids"]
+RATING_COLUMNS = ["item_id", "coder", "dimension", "score", "round", "phase", "created_at"]
+MATCH_COLUMNS = ["set_id", "evaluator", "chosen_cluster", "created_at"]
+NOISE = -1
+DEFAULT_SEED = 20240501
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]{0,199}$")
+
+
+class UserError(Exception):
+    """An error the user caused (bad path, bad input file, ...).
+
+    The CLI prints its message on one line and exits with status 2; it never
+    shows a traceback unless ``--verbose`` is given.
+    """
+
+
+def toolkit_version() -> str:
+    """The installed semclust version (``"unknown"`` when run from a bare checkout)."""
+    try:
+        return metadata.version("semclust")
+    except metadata.PackageNotFoundError:  # pragma: no cover - only outside an install
+        return "unknown"
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with seconds, e.g. ``2026-11-22T20:31:05Z``."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_id(kind: str, value: str) -> str:
+    """Return ``value`` if it is safe as a file name component, else raise UserError.
+
+    Ids (describer, embedder, clustering ids) become file and folder names, so
+    they may hold only letters, digits and ``. _ = + -``.
+    """
+    if not isinstance(value, str) or not _SAFE_ID.match(value) or ".." in value:
+        raise UserError(f"invalid {kind} id {value!r}: use letters, digits and . _ = + - only")
+    return value
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write a DataFrame as UTF-8 CSV (no index) atomically."""
+    atomic_write_text(path, frame.to_csv(index=False))
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON atomically."""
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def read_csv(path: Path, required: Iterable[str], what: str | None = None, **kwargs) -> pd.DataFrame:
+    """Read a CSV and check that it has the ``required`` columns.
+
+    Raises UserError naming the file and the missing columns, or the parse
+    error, instead of a pandas traceback.
+    """
+    path = Path(path)
+    what = what or path.name
+    if not path.is_file():
+        raise UserError(f"{what}: file not found: {path}")
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UserError(f"{what}: cannot read {path} as CSV: {exc}".splitlines()[0]) from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise UserError(f"{what}: {path} lacks column(s) {', '.join(missing)} "
+                        f"(has: {', '.join(map(str, frame.columns))})")
+    return frame
+
+
+@dataclass(frozen=True)
+class Study:
+    """Paths of one study folder. Create with :func:`Study.create` or :func:`Study.open`."""
+
+    root: Path
+
+    # --- layout -----------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.root / "study.yaml"
+
+    @property
+    def images_csv(self) -> Path:
+        return self.root / "images.csv"
+
+    @property
+    def descriptions_dir(self) -> Path:
+        return self.root / "descriptions"
+
+    @property
+    def embeddings_dir(self) -> Path:
+        return self.root / "embeddings"
+
+    @property
+    def clusterings_dir(self) -> Path:
+        return self.root / "clusterings"
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def pairs_csv(self) -> Path:
+        return self.samples_dir / "pairs.csv"
+
+    @property
+    def sets_dir(self) -> Path:
+        return self.samples_dir / "sets"
+
+    @property
+    def annotations_db(self) -> Path:
+        return self.root / "annotations.sqlite"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def ratings_csv(self) -> Path:
+        return self.exports_dir / "ratings.csv"
+
+    @property
+    def matches_csv(self) -> Path:
+        return self.exports_dir / "matches.csv"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    def description_path(self, describer_id: str) -> Path:
+        return self.descriptions_dir / f"{check_id('describer', describer_id)}.jsonl"
+
+    def embedding_path(self, embedder_id: str) -> Path:
+        return self.embeddings_dir / f"{check_id('embedder', embedder_id)}.npy"
+
+    def clustering_dir(self, clustering_id: str) -> Path:
+        return self.clusterings_dir / check_id("clustering", clustering_id)
+
+    def sets_csv(self, clustering_id: str) -> Path:
+        return self.sets_dir / f"{check_id('clustering', clustering_id)}.csv"
+
+    # --- config -----------------------------------------------------------
+    @property
+    def config(self) -> dict:
+        """The parsed ``study.yaml``."""
+        try:
+            with open(self.config_path, encoding="utf-8") as fh:
+                data = yaml.safe_load(fh) or {}
+        except FileNotFoundError:
+            raise UserError(f"not a study folder (no study.yaml): {self.root}") from None
+        except yaml.YAMLError as exc:
+            raise UserError(f"{self.config_path}: not valid YAML: {exc}".splitlines()[0]) from exc
+        if not isinstance(data, dict):
+            raise UserError(f"{self.config_path}: expected a mapping")
+        return data
+
+    @property
+    def image_root(self) -> Path:
+        return Path(self.config["image_root"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.config.get("seed", DEFAULT_SEED))
+
+    @classmethod
+    def open(cls, root: str | os.PathLike) -> "Study":
+        """Open an existing study; raise UserError if ``root`` is not one."""
+        study = cls(Path(root).resolve())
+        if not study.config_path.is_file():
+            raise UserError(f"not a study folder (no study.yaml): {root}")
+        study.config  # parse now so a broken file fails early
+        return study
+
+    @classmethod
+    def create(cls, root: str | os.PathLike, image_root: str | os.PathLike, name: str | None = None,
+               seed: int = DEFAULT_SEED) -> "Study":
+        """Create the study folder (or open it, if it already belongs to ``image_root``).
+
+        Raises UserError when the folder cannot be written or when it is a
+        study of another image root.
+        """
+        root = Path(root).resolve()
+        image_root = Path(image_root).resolve()
+        study = cls(root)
+        if study.config_path.is_file():
+            existing = Path(study.config["image_root"]).resolve()
+            if existing != image_root:
+                raise UserError(f"study {root} belongs to image root {existing}, not {image_root}; "
+                                "use another --study folder")
+            return study
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            probe = root / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise UserError(f"cannot write study folder {root}: {exc.strerror or exc}") from None
+        config = {
+            "name": name or root.name,
+            "image_root": str(image_root),
+            "created_at": now_iso(),
+            "toolkit_version": toolkit_version(),
+            "seed": int(seed),
+        }
+        atomic_write_text(study.config_path, yaml.safe_dump(config, sort_keys=False))
+        for sub in ("descriptions", "embeddings", "clusterings", "samples", "exports", "reports"):
+            (root / sub).mkdir(exist_ok=True)
+        return study
+
+    # --- images -----------------------------------------------------------
+    def read_images(self, status: str | None = None) -> pd.DataFrame:
+        """``images.csv`` as a DataFrame (all rows, or only those with ``status``)."""
+        if not self.images_csv.is_file():
+            raise UserError(f"study {self.root} has no images.csv yet: run `semclust ingest` first")
+        frame = read_csv(self.images_csv, IMAGE_COLUMNS, dtype={"image_id": str, "error": str})
+        return frame[frame["status"] == status].reset_index(drop=True) if status else frame
+
+    def write_images(self, frame: pd.DataFrame) -> None:
+        """Replace ``images.csv`` atomically (standard columns first, metadata after)."""
+        extra = [c for c in frame.columns if c not in IMAGE_COLUMNS]
+        atomic_write_csv(self.images_csv, frame[IMAGE_COLUMNS + extra])
+
+    def image_path(self, row_path: str) -> Path:
+        """Absolute path of an ``images.csv`` path (relative paths are under the image root)."""
+        p = Path(row_path)
+        return p if p.is_absolute() else self.image_root / p
+
+    # --- descriptions -----------------------------------------------------
+    def list_describers(self) -> list[str]:
+        return sorted(p.stem for p in self.descriptions_dir.glob("*.jsonl"))
+
+    def read_descriptions(self, describer_id: str) -> pd.DataFrame:
+        """Latest record per image of ``descriptions/<describer_id>.jsonl``.
+
+        Columns: image_id, text, error (+ the other record fields). Rows with an
+        error or empty text are kept; callers filter on ``text``.
+        """
+        path = self.description_path(describer_id)
+        if not path.is_file():
+            known = ", ".join(self.list_describers()) or "none"
+            raise UserError(f"no descriptions {describer_id!r} in study (known: {known})")
+        records = []
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    # a run killed mid-write leaves at most one torn last line
+                    continue
+        frame = pd.DataFrame.from_records(records)
+        if frame.empty:
+            return pd.DataFrame(columns=["image_id", "text", "error"])
+        return frame.drop_duplicates("image_id", keep="last").reset_index(drop=True)
+
+    # --- embeddings -------------------------------------------------------
+    def list_embeddings(self) -> list[str]:
+        return sorted(p.stem for p in self.embeddings_dir.glob("*.npy"))
+
+    def write_embeddings(self, embedder_id: str, vectors, image_ids: list[str], info: dict) -> None:
+        """Save ``vectors`` (float32, shape (n, dim)) with their row order and provenance."""
+        import numpy as np
+
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(image_ids):
+            raise ValueError(f"vectors {vectors.shape} do not match {len(image_ids)} image ids")
+        path = self.embedding_path(embedder_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".npy", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, vectors)
+        atomic_write_csv(path.with_suffix(".ids.csv"), pd.DataFrame({"image_id": list(image_ids)}))
+        atomic_write_json(path.with_suffix(".json"), info)
+        os.replace(tmp, path)  # the .npy last: its presence means the set is complete
+
+    def read_embeddings(self, embedder_id: str):
+        """Return ``(vectors, image_ids, info)`` of one embedding."""
+        import numpy as np
+
+        path = self.embedding_path(embedder_id)
+        if not path.is_file():
+            known = ", ".join(self.list_embeddings()) or "none"
+            raise UserError(f"no embedding {embedder_id!r} in study (known: {known})")
+        ids = read_csv(path.with_suffix(".ids.csv"), ["image_id"], dtype={"image_id": str})
+        info_path = path.with_suffix(".json")
+        info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+        return np.load(path), ids["image_id"].tolist(), info
+
+    # --- clusterings ------------------------------------------------------
+    def list_clusterings(self) -> list[str]:
+        return sorted(p.parent.name for p in self.clusterings_dir.glob("*/labels.csv"))
+
+    def read_labels(self, clustering_id: str) -> pd.DataFrame:
+        """``labels.csv`` of one clustering: image_id, cluster (int, -1 = noise)."""
+        path = self.clustering_dir(clustering_id) / "labels.csv"
+        if not path.is_file():
+            known = ", ".join(self.list_clusterings()) or "none"
+            raise UserError(f"no clustering {clustering_id!r} in study (known: {known})")
+        return read_csv(path, LABEL_COLUMNS, dtype={"image_id": str, "cluster": int})
+
+    def read_clustering_json(self, clustering_id: str, name: str) -> dict:
+        """``params.json`` or ``summary.json`` of a clustering."""
+        path = self.clustering_dir(clustering_id) / name
+        if not path.is_file():
+            raise UserError(f"clustering {clustering_id!r} has no {name}")
+        return json.loads(path.read_text())
+
+    def read_keywords(self, clustering_id: str) -> pd.DataFrame:
+        """``keywords.csv`` of one clustering: cluster, rank, term, score."""
+        return read_csv(self.clustering_dir(clustering_id) / "keywords.csv", KEYWORD_COLUMNS,
+                        dtype={"term": str})
+
+    def write_clustering(self, clustering_id: str, labels: pd.DataFrame, params: dict,
+                         keywords: pd.DataFrame, summary: dict) -> Path:
+        """Write one complete clustering folder; ``labels.csv`` last (it marks completeness)."""
+        folder = self.clustering_dir(clustering_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(folder / "params.json", params)
+        atomic_write_csv(folder / "keywords.csv", keywords[KEYWORD_COLUMNS])
+        atomic_write_json(folder / "summary.json", summary)
+        atomic_write_csv(folder / "labels.csv", labels[LABEL_COLUMNS])
+        return folder
+
+    # --- samples ----------------------------------------------------------
+    def read_pairs(self) -> pd.DataFrame:
+        """``samples/pairs.csv``: pair_id, image_a, image_b, phase (+ stratum, if stratified)."""
+        return read_csv(self.pairs_csv, PAIR_COLUMNS, what="pairs",
+                        dtype={"pair_id": str, "image_a": str, "image_b": str, "phase": str})
+
+    def read_sets(self, clustering_id: str) -> pd.DataFrame:
+        """``samples/sets/<clustering_id>.csv``: set_id, cluster, image_ids (';'-separated)."""
+        return read_csv(self.sets_csv(clustering_id), SET_COLUMNS, what="sets",
+                        dtype={"set_id": str, "image_ids": str})

@@ -1,0 +1,74 @@
+"""The ``semclust`` command: assembles one command list per package.
+
+Each package owns its commands in ``<package>/cli.py`` (a module-level list
+``commands``); this file only joins them and turns :class:`UserError` into a
+one-line message with exit status 2. Heavy libraries (torch, transformers,
+umap) are imported inside the commands that need them, so ``--help`` is fast.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pipeline.study import UserError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--verbose", is_flag=True, help="Show full tracebacks for errors.")
+@click.version_option(package_name="semclust")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """Cluster social-media images by meaning and validate the clusters with human judgment.
+
+    \b
+    A study moves through three stages, each reading and writing the study folder:
+      pipeline    ingest -> describe -> embed -> cluster
+      annotate    sample -> people / serve (coders rate pairs, evaluators match sets) -> export
+      evaluation  agreement, quality, interpretability -> report
+
+    Run `semclust COMMAND --help` for an example of each command.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+
+
+def _register() -> None:
+    from annotate.cli import commands as annotate_commands
+    from evaluation.cli import commands as evaluation_commands
+    from pipeline.cli import commands as pipeline_commands
+
+    for command in [*pipeline_commands, *annotate_commands, *evaluation_commands]:
+        cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in args
+    try:
+        cli.main(args=args, prog_name="semclust", standalone_mode=False)
+    except UserError as exc:
+        if verbose:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
