@@ -1,0 +1,76 @@
+"""`semclust simulate`: synthetic ratings and matches from known themes (demo and tests)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.study import UserError
+
+
+def _default_truth(study) -> Path:
+    for candidate in (study.image_root / "truth.csv", study.image_root.parent / "truth.csv"):
+        if candidate.is_file():
+            return candidate
+    raise UserError("no truth.csv beside the image root: give --truth FILE (columns: path or image_id, theme)")
+
+
+def _guard(path: Path, column: str, force: bool) -> None:
+    """Refuse to overwrite an export that holds real (non-simulated) answers."""
+    import pandas as pd
+
+    if path.is_file() and not force:
+        people = pd.read_csv(path, usecols=[column], dtype=str)[column].dropna()
+        real = sorted({p for p in people if not p.startswith("sim-")})
+        if real:
+            raise UserError(f"{path} holds real answers (e.g. {real[0]}); refusing to overwrite "
+                            "without --force")
+
+
+@click.command()
+@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--truth", type=click.Path(path_type=Path), help="CSV: path or image_id, theme.")
+@click.option("--clustering", help="Clustering whose matching sets get simulated matches "
+              "(default: the only one with sets).")
+@click.option("--coders", type=int, default=2, show_default=True)
+@click.option("--evaluators", type=int, default=3, show_default=True)
+@click.option("--noise", type=float, default=0.15, show_default=True,
+              help="Probability that a coder/evaluator answers at random.")
+@click.option("--seed", type=int, help="Default: the study's seed.")
+@click.option("--force", is_flag=True, help="Overwrite exports that hold real answers.")
+def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, force):
+    """Write synthetic exports/ratings.csv and exports/matches.csv from ground-truth themes.
+
+    Simulated people are named sim-coder-N / sim-evaluator-N; the model is stated
+    in evaluation/simulate.py and docs/evaluation.md.
+
+    \b
+    Example:
+      semclust simulate --study studies/demo --noise 0.2
+    """
+    from pipeline.study import Study, atomic_write_csv
+    from evaluation.simulate import read_truth, simulate_matches, simulate_ratings
+
+    study = Study.open(study_dir)
+    seed = study.seed if seed is None else seed
+    theme = read_truth(study, truth or _default_truth(study))
+    _guard(study.ratings_csv, "coder", force)
+    ratings = simulate_ratings(study.read_pairs(), theme, n_coders=coders, noise=noise, seed=seed)
+    atomic_write_csv(study.ratings_csv, ratings)
+    click.echo(f"wrote {len(ratings)} simulated ratings ({ratings['item_id'].nunique()} pairs, "
+               f"{coders} coders) to {study.ratings_csv}")
+    with_sets = sorted(p.stem for p in study.sets_dir.glob("*.csv"))
+    if clustering is None and len(with_sets) != 1:
+        click.echo("no matches simulated: " + ("no clustering has matching sets" if not with_sets else
+                   f"several clusterings have sets ({', '.join(with_sets)}): give --clustering"))
+        return
+    clustering = clustering or with_sets[0]
+    _guard(study.matches_csv, "evaluator", force)
+    matches = simulate_matches(study.read_sets(clustering), study.read_labels(clustering), theme,
+                               n_evaluators=evaluators, noise=noise, seed=seed)
+    atomic_write_csv(study.matches_csv, matches)
+    click.echo(f"wrote {len(matches)} simulated matches ({matches['set_id'].nunique()} sets of "
+               f"{clustering}, {evaluators} evaluators) to {study.matches_csv}")
+
+
+commands = [simulate]
