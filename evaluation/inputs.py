@@ -260,3 +260,42 @@ def validate_labels(labels: pd.DataFrame) -> pd.DataFrame:
     fail_rows(labels, out["image_id"].duplicated(keep=False), what, "duplicate image_id")
     fail_rows(labels, out["cluster"] < NOISE, what, f"cluster below {NOISE} (noise)")
     return out
+
+
+# --- sources: explicit files or a study ----------------------------------------
+def open_study(path) -> Study | None:
+    """``Study.open(path)``, or None when no path is given."""
+    return Study.open(path) if path else None
+
+
+def load_ratings(path=None, study: Study | None = None) -> pd.DataFrame:
+    """Ratings from ``path``, else the study's ``exports/ratings.csv``."""
+    if path:
+        return read_ratings(path)
+    if study is None:
+        raise UserError("give --ratings FILE or --study FOLDER")
+    if not study.ratings_csv.is_file():
+        raise UserError(f"study {study.root} has no exports/ratings.csv: run `semclust export` "
+                        "or give --ratings FILE")
+    return read_ratings(study.ratings_csv)
+
+
+def load_matches_and_sets(matches=None, sets=None, study: Study | None = None,
+                          clustering_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Matches and sets from explicit files, or from a study and one clustering id."""
+    if study is None:
+        if not (matches and sets):
+            raise UserError("give --matches FILE and --sets FILE, or --study FOLDER --clustering ID")
+        return read_matches(matches), read_sets(sets)
+    if sets is None:
+        if not clustering_id:
+            known = ", ".join(p.stem for p in sorted(study.sets_dir.glob("*.csv"))) or "none"
+            raise UserError(f"give --clustering ID (clusterings with sets: {known})")
+        if not study.sets_csv(clustering_id).is_file():
+            raise UserError(f"study has no samples/sets/{clustering_id}.csv: run `semclust sample`")
+        set_frame = study_sets(study, clustering_id)
+    else:
+        set_frame = read_sets(sets)
+    if matches is None and not study.matches_csv.is_file():
+        raise UserError(f"study {study.root} has no exports/matches.csv: run `semclust export`")
+    return read_matches(matches or study.matches_csv), set_frame

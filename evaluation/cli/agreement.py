@@ -1,0 +1,103 @@
+"""``semclust agreement``: inter-coder agreement per rating dimension."""
+from __future__ import annotations
+
+import json
+
+import click
+
+LEVEL_CHOICES = ("ordinal", "nominal", "interval", "ratio")
+
+
+def fmt(value, digits: int = 3) -> str:
+    """A number for a table: rounded, ``n/a`` for None, ``[a, b]`` for an interval."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(fmt(v, digits) for v in value) + "]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def format_table(rows: list[list[str]], header: list[str] | None = None) -> str:
+    """Left-aligned plain-text columns (two spaces apart)."""
+    rows = ([header] if header else []) + [[str(c) for c in row] for row in rows]
+    if not rows:
+        return ""
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    if header:
+        lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def echo_json(result) -> None:
+    """Print a result as indented JSON (NaN is impossible: allow_nan=False)."""
+    click.echo(json.dumps(result, indent=2, allow_nan=False))
+
+
+def agreement_table(result: dict, level: str) -> str:
+    """The agreement result of :func:`agreement_by_dimension` as text, one block per dimension."""
+    blocks = []
+    for dimension, stats in result.items():
+        rows = [["Krippendorff's alpha (" + level + ")", fmt(stats["krippendorff_alpha"]),
+                 "95% CI " + fmt(stats["alpha_ci95"])],
+                ["percent agreement", fmt(stats["percent_agreement"]), ""]]
+        for pair, value in stats["cohen_kappa"].items():
+            rows.append([f"Cohen's kappa {pair}", fmt(value),
+                         f"linear {fmt(stats['weighted_kappa']['linear'][pair])}, "
+                         f"quadratic {fmt(stats['weighted_kappa']['quadratic'][pair])}"])
+        rows.append(["Cohen's kappa, mean of pairs", fmt(stats["cohen_kappa_mean"]), ""])
+        rows.append(["Fleiss' kappa", fmt(stats["fleiss_kappa"]), ""])
+        notes = [f"  note: {k[:-5]}: {v}" for k, v in stats.items() if k.endswith("_note") and v]
+        blocks.append(f"{dimension}: {stats['n_items']} items, {stats['n_coders']} coders\n"
+                      + format_table(rows) + ("\n" + "\n".join(notes) if notes else ""))
+    return "\n\n".join(blocks)
+
+
+@click.command("agreement")
+@click.option("--ratings", "ratings_path", type=click.Path(dir_okay=False),
+              help="Ratings CSV: item_id, coder, dimension, score[, round, phase].")
+@click.option("--study", "study_path", type=click.Path(file_okay=False),
+              help="Study folder: use its exports/ratings.csv.")
+@click.option("--scale", default="0,1,2", show_default=True,
+              help="The rating scale: integers such as 0,1,2 or 1..5.")
+@click.option("--level", type=click.Choice(LEVEL_CHOICES), default="ordinal", show_default=True,
+              help="Level of measurement of Krippendorff's alpha.")
+@click.option("--round", "round_", type=click.Choice(["independent", "consensus"]),
+              default="independent", show_default=True, help="Which ratings to compare.")
+@click.option("--phase", default=None, help="Only this phase (default: all phases pooled).")
+@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0),
+              help="Bootstrap replicates (over items) for alpha's 95% CI; 0 = none.")
+@click.option("--seed", type=int, default=None, help="Bootstrap seed (default: the study's).")
+@click.option("--dimensions", default="denotative,connotative", show_default=True,
+              help="Admissible dimension names, comma-separated, or 'any'.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by dimension.")
+def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, seed, dimensions,
+              as_json):
+    """Inter-coder agreement per dimension: Krippendorff's alpha, Cohen's and Fleiss' kappa.
+
+    \b
+    Example:
+      semclust agreement --ratings studies/demo/exports/ratings.csv --phase 1
+      semclust agreement --study studies/demo --level nominal --bootstrap 2000 --json
+    """
+    from evaluation.agreement import agreement_by_dimension
+    from evaluation.inputs import load_ratings, open_study, parse_scale
+
+    study = open_study(study_path)
+    ratings = load_ratings(ratings_path, study)
+    if seed is None and study is not None:
+        seed = study.seed
+    allowed = None if dimensions.strip() == "any" else [d.strip() for d in dimensions.split(",")]
+    result = agreement_by_dimension(ratings, parse_scale(scale), level, round_, phase, bootstrap,
+                                    seed, dimensions=allowed)
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(agreement_table(result, level))
+
+
+commands = [agreement]

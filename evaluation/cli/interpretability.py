@@ -1,0 +1,73 @@
+"""``semclust interpretability``: the matching test (sets of images vs cluster keywords)."""
+from __future__ import annotations
+
+import click
+
+from evaluation.cli.agreement import echo_json, fmt, format_table
+
+
+def interpretability_table(result: dict, before: dict | None = None) -> str:
+    """Summary lines and the per-cluster table; with ``before``, the unmerged figures too."""
+    def figure(key):
+        text = fmt(result[key])
+        return f"{fmt(before[key])} -> {text}" if before else text
+
+    lines = [f"sets matched        {result['n_sets']} ({result['n_majority']} by majority, "
+             f"{result['n_tie_first_evaluator']} by the first evaluator; "
+             f"{result['n_sets_unmatched']} unmatched)",
+             f"clusters            {result['n_clusters']}",
+             f"accuracy            {figure('accuracy')}",
+             f"precision (macro)   {figure('precision_macro')}",
+             f"recall (macro)      {figure('recall_macro')}",
+             f"random baseline     {figure('random_baseline')}",
+             f"evaluator kappa     {fmt(result['evaluator_kappa_mean'])} (mean of "
+             + (", ".join(f"{p} {fmt(v)}" for p, v in result["evaluator_kappa"].items()) or "none")
+             + ")"]
+    if result["merged"]:
+        lines.append("merged clusters     " + "; ".join("+".join(g) for g in result["merged"]))
+    rows = [[c, fmt(v["precision"]), fmt(v["recall"]), str(v["n_sets"])]
+            for c, v in result["per_cluster"].items()]
+    return "\n".join(lines) + "\n\n" + format_table(rows, ["cluster", "precision", "recall", "sets"])
+
+
+@click.command("interpretability")
+@click.option("--matches", "matches_path", type=click.Path(dir_okay=False),
+              help="Matches CSV: set_id, evaluator, chosen_cluster.")
+@click.option("--sets", "sets_path", type=click.Path(dir_okay=False),
+              help="Sets CSV: set_id, cluster, image_ids (';'-separated).")
+@click.option("--study", "study_path", type=click.Path(file_okay=False),
+              help="Study folder: its exports/matches.csv and samples/sets/<clustering>.csv.")
+@click.option("--clustering", default=None, help="With --study: the clustering whose sets to use.")
+@click.option("--evaluators", default=None,
+              help="Evaluators to use, comma-separated, in tie-rule order "
+                   "(default: all, in order of first appearance).")
+@click.option("--merge", multiple=True, metavar="A,B",
+              help="Treat clusters A and B as one (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def interpretability(matches_path, sets_path, study_path, clustering, evaluators, merge, as_json):
+    """Matching test: how well evaluators match sets of images to cluster keywords.
+
+    Each set's label is the majority of its evaluators' choices; with no
+    majority, the first evaluator's choice. Prints per-cluster precision and
+    recall, their macro means, accuracy, the random baseline and the
+    evaluators' Cohen's kappa.
+
+    \b
+    Example:
+      semclust interpretability --matches matches.csv --sets sets.csv --evaluators ann,bob,cy
+      semclust interpretability --study studies/demo --clustering umap5-mcs50 --merge 3,7 --json
+    """
+    from evaluation.inputs import load_matches_and_sets, open_study
+    from evaluation.interpretability import interpretability as run
+
+    study = open_study(study_path)
+    matches, sets = load_matches_and_sets(matches_path, sets_path, study, clustering)
+    order = [e.strip() for e in evaluators.split(",")] if evaluators else None
+    result = run(matches, sets, order, merge)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(interpretability_table(result, run(matches, sets, order) if merge else None))
+
+
+commands = [interpretability]

@@ -1,0 +1,108 @@
+"""``semclust quality``: cluster quality s_s - s_d from rated pairs."""
+from __future__ import annotations
+
+import click
+
+from evaluation.cli.agreement import echo_json, fmt, format_table
+
+
+def _score_cells(stats: dict) -> list[str]:
+    return [fmt(stats["score"]), fmt(stats["ci95"], 2), f"{stats['n_same']}/{stats['n_diff']}",
+            fmt(stats["valid"]), fmt(stats["p_value"]), fmt(stats["pair_f1"]["f1"])]
+
+
+def scores_table(scores: dict) -> str:
+    """Quality of one clustering: one row per dimension."""
+    rows = [[dimension, fmt(stats["s_same"]), fmt(stats["s_diff"]), *_score_cells(stats)]
+            for dimension, stats in scores.items()]
+    header = ["dimension", "s_same", "s_diff", "score", "95% CI", "same/diff", "valid", "p",
+              "pair F1"]
+    sources = {d: s["rating_source"] for d, s in scores.items()}
+    notes = [f"ratings used: {d}: {s['consensus']} consensus, {s['mean']} mean of coders"
+             for d, s in sources.items()]
+    notes += sorted({s["weighting_note"] for s in scores.values() if "weighting_note" in s})
+    return format_table(rows, header) + "\n" + "\n".join(notes)
+
+
+def grid_table(grid: dict) -> str:
+    """Quality of many clusterings: one row per clustering and dimension, best connotative first."""
+    def key(item):
+        score = item[1]["scores"].get("connotative", {}).get("score")
+        return (score is None, -(score or 0.0))
+
+    rows = []
+    for cid, entry in sorted(grid.items(), key=key):
+        for dimension, stats in entry["scores"].items():
+            rows.append([cid, str(entry["n_clusters"]), fmt(entry["noise_fraction"], 2), dimension,
+                         *_score_cells(stats)])
+    header = ["clustering", "clusters", "noise", "dimension", "score", "95% CI", "same/diff",
+              "valid", "p", "pair F1"]
+    return format_table(rows, header)
+
+
+@click.command("quality")
+@click.option("--study", "study_path", type=click.Path(file_okay=False),
+              help="Study folder: ratings, pairs and clusterings from it.")
+@click.option("--clustering", default="all", show_default=True,
+              help="Clustering id in the study, or 'all'.")
+@click.option("--ratings", "ratings_path", type=click.Path(dir_okay=False),
+              help="Ratings CSV (item_id = pair_id); default: the study's exports/ratings.csv.")
+@click.option("--pairs", "pairs_path", type=click.Path(dir_okay=False),
+              help="Pairs CSV: pair_id, image_a, image_b (without --study).")
+@click.option("--labels", "labels_path", type=click.Path(dir_okay=False),
+              help="Labels CSV: image_id, cluster (-1 = noise) (without --study).")
+@click.option("--min-pairs", default=25, show_default=True, type=click.IntRange(min=1),
+              help="Same- and different-cluster rated pairs needed for a valid score.")
+@click.option("--threshold", default=1.0, show_default=True, type=float,
+              help="Pair F1: a pair is related when its rating >= this.")
+@click.option("--permutations", default=1000, show_default=True, type=click.IntRange(min=0),
+              help="Permutations of the p-value; 0 = none.")
+@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0),
+              help="Bootstrap replicates of the 95% CI; 0 = none.")
+@click.option("--seed", type=int, default=None, help="Seed (default: the study's).")
+@click.option("--scale", default="0,1,2", show_default=True, help="The rating scale.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_pairs, threshold,
+            permutations, bootstrap, seed, scale, as_json):
+    """Cluster quality s_s - s_d (Grimmer & King 2011) per clustering and rating dimension.
+
+    s_s is the mean rating of rated pairs within one cluster, s_d across
+    clusters; pairs with a noise or unclustered image count in neither. A pair's
+    rating is its consensus score, else the mean of the coders.
+
+    \b
+    Example:
+      semclust quality --study studies/demo --clustering all
+      semclust quality --ratings ratings.csv --pairs pairs.csv --labels labels.csv --json
+    """
+    from evaluation.inputs import open_study, parse_scale, read_labels, read_pairs, read_ratings
+    from evaluation.quality import quality_grid, quality_scores
+    from pipeline.study import UserError
+
+    options = dict(min_pairs=min_pairs, threshold=threshold, n_permutations=permutations,
+                   n_bootstrap=bootstrap)
+    if study_path:
+        if pairs_path or labels_path:
+            raise UserError("give either --study (with --clustering) or --pairs and --labels")
+        study = open_study(study_path)
+        ratings = read_ratings(ratings_path) if ratings_path else None
+        grid = quality_grid(study, clustering, ratings=ratings, progress=True,
+                            seed=study.seed if seed is None else seed,
+                            scale=parse_scale(scale), **options)
+        if as_json:
+            echo_json(grid)
+        else:
+            click.echo(grid_table(grid))
+        return
+    if not (ratings_path and pairs_path and labels_path):
+        raise UserError("give --study FOLDER, or all of --ratings, --pairs and --labels")
+    result = quality_scores(read_ratings(ratings_path), read_pairs(pairs_path),
+                            read_labels(labels_path), seed=seed, scale=parse_scale(scale),
+                            **options)
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(scores_table(result))
+
+
+commands = [quality]
