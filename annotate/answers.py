@@ -1,0 +1,168 @@
+"""Reading and appending answers: pair ratings, consensus scores, matches, phase openings.
+
+Every write is one short transaction that appends rows; nothing is updated or
+deleted. "The answer" to an item is always the latest row (highest id) for
+that item, person, dimension and round.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+
+from annotate import scales
+from annotate.db import transaction
+from pipeline.study import now_iso
+
+DIMENSIONS = tuple(scales.DIMENSIONS)                 # ("denotative", "connotative")
+SCALE = tuple(scales.SCALE)                           # (0, 1, 2)
+SCALE_LABELS = {s: v["label"] for s, v in scales.SCALE.items()}
+INDEPENDENT = scales.INDEPENDENT_ROUND                # "independent": a coder's own judgment
+CONSENSUS = "consensus"                               # the agreed score, recorded by an admin
+
+
+# --- phases and matching openings -----------------------------------------------
+def _open_names(conn: sqlite3.Connection, table: str, column: str) -> set[str]:
+    rows = conn.execute(
+        f"SELECT {column} AS name, is_open FROM {table} WHERE id IN "  # noqa: S608 - fixed names
+        f"(SELECT max(id) FROM {table} GROUP BY {column})").fetchall()
+    return {r["name"] for r in rows if r["is_open"]}
+
+
+def open_phases(conn: sqlite3.Connection) -> set[str]:
+    """Phases whose latest event is 'open'."""
+    return _open_names(conn, "phase_events", "phase")
+
+
+def open_clusterings(conn: sqlite3.Connection) -> set[str]:
+    """Clusterings whose matching sets are open for evaluators."""
+    return _open_names(conn, "matching_events", "clustering")
+
+
+def set_phase(conn: sqlite3.Connection, phase: str, is_open: bool, person_id: int) -> None:
+    """Open or close a phase of pairs for coders."""
+    with transaction(conn):
+        conn.execute("INSERT INTO phase_events (phase, is_open, person_id, created_at) VALUES (?, ?, ?, ?)",
+                     (phase, int(is_open), person_id, now_iso()))
+
+
+def set_matching(conn: sqlite3.Connection, clustering: str, is_open: bool, person_id: int) -> None:
+    """Open or close the matching sets of one clustering for evaluators."""
+    with transaction(conn):
+        conn.execute("INSERT INTO matching_events (clustering, is_open, person_id, created_at) "
+                     "VALUES (?, ?, ?, ?)", (clustering, int(is_open), person_id, now_iso()))
+
+
+# --- pair ratings ------------------------------------------------------------------
+def record_pair(conn: sqlite3.Connection, person_id: int, pair_id: str, phase: str,
+                scores: dict[str, int | None], comment: str = "", round_: str = INDEPENDENT) -> list[int]:
+    """Append one submission: a row per dimension in ``scores`` (None = cannot judge).
+
+    Returns the new row ids; they exist on disk when this returns (committed).
+    """
+    created = now_iso()
+    ids = []
+    with transaction(conn):
+        for dimension, score in scores.items():
+            cur = conn.execute(
+                "INSERT INTO ratings (pair_id, person_id, dimension, score, cannot_judge, comment, "
+                "round, phase, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pair_id, person_id, dimension, score, int(score is None), comment, round_, phase, created))
+            ids.append(cur.lastrowid)
+    return ids
+
+
+def latest_pair_answers(conn: sqlite3.Connection, person_id: int) -> dict[str, dict]:
+    """A coder's current answers: pair_id -> {denotative, connotative, cannot_judge, comment}."""
+    rows = conn.execute(
+        "SELECT pair_id, dimension, score, cannot_judge, comment FROM ratings WHERE id IN "
+        "(SELECT max(id) FROM ratings WHERE person_id = ? AND round = 'independent' "
+        " GROUP BY pair_id, dimension)", (person_id,)).fetchall()
+    answers: dict[str, dict] = {}
+    for r in rows:
+        a = answers.setdefault(r["pair_id"], {"cannot_judge": False, "comment": ""})
+        a[r["dimension"]] = r["score"]
+        a["cannot_judge"] = a["cannot_judge"] or bool(r["cannot_judge"])
+        a["comment"] = r["comment"] or a["comment"]
+    return answers
+
+
+def pair_history(conn: sqlite3.Connection, person_id: int, pair_id: str) -> list[sqlite3.Row]:
+    """Every submission of one person for one pair, oldest first (the audit trail)."""
+    return conn.execute("SELECT * FROM ratings WHERE person_id = ? AND pair_id = ? ORDER BY id",
+                        (person_id, pair_id)).fetchall()
+
+
+def independent_scores(conn: sqlite3.Connection, pair_ids: list[str] | None = None) -> dict:
+    """Latest independent-round scores: {(pair_id, dimension): {coder name: score or None}}."""
+    rows = conn.execute(
+        "SELECT r.pair_id, r.dimension, r.score, p.name FROM ratings r JOIN people p ON p.id = r.person_id "
+        "WHERE r.id IN (SELECT max(id) FROM ratings WHERE round = 'independent' "
+        "GROUP BY pair_id, dimension, person_id)").fetchall()
+    wanted = None if pair_ids is None else set(pair_ids)
+    out: dict = defaultdict(dict)
+    for r in rows:
+        if wanted is None or r["pair_id"] in wanted:
+            out[(r["pair_id"], r["dimension"])][r["name"]] = r["score"]
+    return dict(out)
+
+
+def consensus_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Latest consensus score per (pair_id, dimension), whoever recorded it."""
+    rows = conn.execute(
+        "SELECT pair_id, dimension, score FROM ratings WHERE id IN "
+        "(SELECT max(id) FROM ratings WHERE round = 'consensus' GROUP BY pair_id, dimension)").fetchall()
+    return {(r["pair_id"], r["dimension"]): r["score"] for r in rows}
+
+
+def disagreements(conn: sqlite3.Connection, pair_ids: list[str]) -> list[dict]:
+    """Pair x dimension items of ``pair_ids`` on which two or more coders differ.
+
+    Differ means distinct latest scores, "cannot judge" counting as its own
+    value. Returns dicts (pair_id, dimension, scores {coder: score}, consensus),
+    in the order of ``pair_ids`` then dimension.
+    """
+    scores = independent_scores(conn, pair_ids)
+    agreed = consensus_scores(conn)
+    out = []
+    for pair_id in pair_ids:
+        for dimension in DIMENSIONS:
+            by_coder = scores.get((pair_id, dimension), {})
+            if len(by_coder) >= 2 and len(set(by_coder.values())) > 1:
+                out.append({"pair_id": pair_id, "dimension": dimension, "scores": dict(sorted(by_coder.items())),
+                            "consensus": agreed.get((pair_id, dimension))})
+    return out
+
+
+# --- matches -----------------------------------------------------------------------
+def record_match(conn: sqlite3.Connection, person_id: int, clustering: str, set_id: str,
+                 cluster: int, label: str) -> int:
+    """Append one matching choice; returns its (committed) row id."""
+    with transaction(conn):
+        cur = conn.execute(
+            "INSERT INTO matches (clustering, set_id, person_id, chosen_cluster, shown_label, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (clustering, set_id, person_id, int(cluster), label, now_iso()))
+    return cur.lastrowid
+
+
+def latest_matches(conn: sqlite3.Connection, person_id: int) -> dict[tuple[str, str], int]:
+    """An evaluator's current choices: (clustering, set_id) -> chosen cluster."""
+    rows = conn.execute(
+        "SELECT clustering, set_id, chosen_cluster FROM matches WHERE id IN "
+        "(SELECT max(id) FROM matches WHERE person_id = ? GROUP BY clustering, set_id)",
+        (person_id,)).fetchall()
+    return {(r["clustering"], r["set_id"]): r["chosen_cluster"] for r in rows}
+
+
+# --- progress ----------------------------------------------------------------------
+def pair_progress(conn: sqlite3.Connection) -> dict[tuple[int, str], int]:
+    """(person_id, phase) -> number of distinct pairs the person rated in the independent round."""
+    rows = conn.execute("SELECT person_id, phase, count(DISTINCT pair_id) AS n FROM ratings "
+                        "WHERE round = 'independent' GROUP BY person_id, phase").fetchall()
+    return {(r["person_id"], r["phase"]): r["n"] for r in rows}
+
+
+def match_progress(conn: sqlite3.Connection) -> dict[tuple[int, str], int]:
+    """(person_id, clustering) -> number of distinct sets the person matched."""
+    rows = conn.execute("SELECT person_id, clustering, count(DISTINCT set_id) AS n FROM matches "
+                        "GROUP BY person_id, clustering").fetchall()
+    return {(r["person_id"], r["clustering"]): r["n"] for r in rows}

@@ -1,0 +1,156 @@
+"""What the annotation app shows: pairs, matching sets, options and images of a study.
+
+A :class:`Catalog` reads the study's files through :mod:`pipeline.study` and
+keeps each one until its modification time changes, so a request never parses
+a CSV it parsed before, and a re-sampled ``pairs.csv`` is picked up without a
+restart. It holds no per-person state.
+
+Matching items are shown blind: an evaluator sees neither the clustering id,
+the set id nor cluster ids. Each item has an opaque key (a keyed hash of
+clustering and set id) and its options are the clustering's clusters in an
+order that is random per set and evaluator but stable, labelled A, B, C...
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from pipeline.study import NOISE, Study, UserError
+
+
+@dataclass(frozen=True)
+class MatchItem:
+    """One set to match: ``key`` is opaque; ``options`` are (label, cluster, text) triples."""
+
+    key: str
+    clustering: str
+    set_id: str
+    image_ids: tuple[str, ...]
+    options: tuple[tuple[str, int, str], ...]
+
+
+def option_labels(n: int) -> list[str]:
+    """Labels of ``n`` options: A..Z, then AA, AB, ... (spreadsheet style)."""
+    labels = []
+    for i in range(n):
+        label, k = "", i
+        while True:
+            label = chr(ord("A") + k % 26) + label
+            k = k // 26 - 1
+            if k < 0:
+                break
+        labels.append(label)
+    return labels
+
+
+def option_order(clusters: list[int], clustering: str, set_id: str, person: str) -> list[int]:
+    """``clusters`` shuffled with a seed drawn from (clustering, set, person): stable per evaluator."""
+    seed = hashlib.sha256(f"{clustering}\x1f{set_id}\x1f{person}".encode()).hexdigest()
+    order = sorted(clusters)
+    random.Random(int(seed[:16], 16)).shuffle(order)
+    return order
+
+
+class Catalog:
+    """Cached, read-only view of one study's images, pairs, sets and keywords."""
+
+    def __init__(self, study: Study):
+        self.study = study
+        self._cache: dict[str, tuple[tuple, object]] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, name: str, path: Path, load: Callable[[], object]):
+        try:
+            st = path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stamp = None
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+        value = load() if stamp is not None else None
+        with self._lock:
+            self._cache[name] = (stamp, value)
+        return value
+
+    # --- images -------------------------------------------------------------
+    def image_paths(self) -> dict[str, Path]:
+        """image_id -> absolute file path, for every row of images.csv (empty if none)."""
+        def load():
+            frame = self.study.read_images()
+            return {str(i): self.study.image_path(p) for i, p in zip(frame["image_id"], frame["path"])}
+        return self._cached("images", self.study.images_csv, load) or {}
+
+    # --- pairs --------------------------------------------------------------
+    def pairs(self) -> pd.DataFrame:
+        """``samples/pairs.csv`` (pair_id, image_a, image_b, phase), empty if not sampled yet."""
+        value = self._cached("pairs", self.study.pairs_csv, self.study.read_pairs)
+        return value if value is not None else pd.DataFrame(columns=["pair_id", "image_a", "image_b", "phase"])
+
+    def phases(self) -> list[str]:
+        """Phase names in order of first appearance in pairs.csv."""
+        return list(dict.fromkeys(self.pairs()["phase"].astype(str)))
+
+    def pair_index(self) -> dict[str, dict]:
+        """pair_id -> {pair_id, image_a, image_b, phase} for fast validation."""
+        def load():
+            return {r["pair_id"]: r for r in self.pairs().to_dict("records")}
+        return self._cached("pair_index", self.study.pairs_csv, load) or {}
+
+    def pair_queue(self, open_phases: list[str]) -> list[dict]:
+        """Pairs of the open phases, phase by phase (in ``open_phases`` order), in file order."""
+        index = self.pair_index()
+        by_phase: dict[str, list[dict]] = {}
+        for row in index.values():
+            by_phase.setdefault(row["phase"], []).append(row)
+        return [row for phase in open_phases for row in by_phase.get(phase, [])]
+
+    # --- matching -----------------------------------------------------------
+    def clusterings_with_sets(self) -> list[str]:
+        """Clusterings that have a ``samples/sets/<id>.csv``."""
+        if not self.study.sets_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.study.sets_dir.glob("*.csv"))
+
+    def sets(self, clustering: str) -> pd.DataFrame:
+        """Matching sets of one clustering (set_id, cluster, image_ids)."""
+        path = self.study.sets_csv(clustering)
+        value = self._cached(f"sets:{clustering}", path, lambda: self.study.read_sets(clustering))
+        if value is None:
+            raise UserError(f"no matching sets for clustering {clustering!r}: run `semclust sample sets`")
+        return value
+
+    def descriptions(self, clustering: str) -> dict[int, str]:
+        """cluster -> its keyword description (terms joined by rank), noise excluded."""
+        path = self.study.clustering_dir(clustering) / "keywords.csv"
+
+        def load():
+            frame = self.study.read_keywords(clustering).sort_values(["cluster", "rank"])
+            frame = frame[frame["cluster"] != NOISE]
+            return {int(c): ", ".join(str(t) for t in g["term"]) for c, g in frame.groupby("cluster")}
+        value = self._cached(f"keywords:{clustering}", path, load)
+        if value is None:
+            raise UserError(f"clustering {clustering!r} has no keywords.csv")
+        return value
+
+    def match_queue(self, open_clusterings: list[str], person: str, secret: str) -> list[MatchItem]:
+        """The matching items of the open clusterings for one evaluator, in file order."""
+        items = []
+        for clustering in open_clusterings:
+            texts = self.descriptions(clustering)
+            for row in self.sets(clustering).to_dict("records"):
+                order = option_order(list(texts), clustering, row["set_id"], person)
+                labels = option_labels(len(order))
+                key = hashlib.sha256(f"{secret}\x1f{clustering}\x1f{row['set_id']}".encode()).hexdigest()[:20]
+                items.append(MatchItem(
+                    key=key, clustering=clustering, set_id=row["set_id"],
+                    image_ids=tuple(i for i in str(row["image_ids"]).split(";") if i),
+                    options=tuple((lab, c, texts[c]) for lab, c in zip(labels, order))))
+        return items

@@ -1,0 +1,69 @@
+-- The annotation database (annotations.sqlite) of one study.
+--
+-- Append-only: every submission is a new row; an edit appends, the latest row
+-- (highest id) per (item, person, dimension, round) counts. Nothing here is
+-- ever updated or deleted by the app, so the history stays auditable.
+-- Applied with CREATE ... IF NOT EXISTS on every start; tables are never dropped.
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS people (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT NOT NULL UNIQUE,
+    role       TEXT NOT NULL CHECK (role IN ('coder', 'evaluator', 'admin')),
+    token_hash TEXT NOT NULL UNIQUE,          -- sha256 hex of the login token; the token is never stored
+    created_at TEXT NOT NULL
+);
+
+-- Phases of pairs.csv that an admin opened (or closed again); the latest row per phase counts.
+CREATE TABLE IF NOT EXISTS phase_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    phase      TEXT NOT NULL,
+    is_open    INTEGER NOT NULL CHECK (is_open IN (0, 1)),
+    person_id  INTEGER NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL
+);
+
+-- Clusterings whose matching sets an admin opened for evaluators; the latest row counts.
+CREATE TABLE IF NOT EXISTS matching_events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    clustering TEXT NOT NULL,
+    is_open    INTEGER NOT NULL CHECK (is_open IN (0, 1)),
+    person_id  INTEGER NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL
+);
+
+-- One row per pair x dimension per submission. round 'independent' = a coder's own
+-- judgment; round 'consensus' = the score the coders agreed on, recorded by an admin.
+-- score is NULL exactly when the rater could not judge the pair.
+CREATE TABLE IF NOT EXISTS ratings (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    pair_id      TEXT NOT NULL,
+    person_id    INTEGER NOT NULL REFERENCES people(id),
+    dimension    TEXT NOT NULL CHECK (dimension IN ('denotative', 'connotative')),
+    score        INTEGER CHECK (score IN (0, 1, 2)),
+    cannot_judge INTEGER NOT NULL DEFAULT 0 CHECK (cannot_judge IN (0, 1)),
+    comment      TEXT NOT NULL DEFAULT '',
+    round        TEXT NOT NULL CHECK (round IN ('independent', 'consensus')),
+    phase        TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    CHECK ((score IS NULL) = (cannot_judge = 1))
+);
+CREATE INDEX IF NOT EXISTS ratings_by_item ON ratings (pair_id, dimension, round, person_id);
+CREATE INDEX IF NOT EXISTS ratings_by_person ON ratings (person_id, round);
+
+-- One row per matching submission: the cluster the evaluator chose for a set,
+-- and the letter it was shown under.
+CREATE TABLE IF NOT EXISTS matches (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    clustering     TEXT NOT NULL,
+    set_id         TEXT NOT NULL,
+    person_id      INTEGER NOT NULL REFERENCES people(id),
+    chosen_cluster INTEGER NOT NULL,
+    shown_label    TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS matches_by_person ON matches (person_id, clustering, set_id);

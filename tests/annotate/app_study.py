@@ -1,0 +1,81 @@
+"""A small real study for the annotation-app tests: images, pairs, one clustering with sets.
+
+Not a test module: imported by ``test_app*.py`` and ``test_browser.py``.
+Everything is written with pandas / Pillow straight into the study folder, the
+way the sampling stage would write it.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+
+from annotate.auth import add_person
+from pipeline.study import Study
+
+COLOURS = ["#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#f39c12", "#16a085", "#7f8c8d", "#d35400"]
+CLUSTERING = "umap5-hdb50"
+
+
+@dataclass
+class AppStudy:
+    study: Study
+    tokens: dict[str, str] = field(default_factory=dict)
+    pairs: pd.DataFrame | None = None
+    sets: pd.DataFrame | None = None
+
+
+def make_study(root: Path, n_pairs_phase1: int = 4, n_pairs_phase2: int = 2, size=(96, 64)) -> AppStudy:
+    """Create a study with 8 images, pairs in phases "1" and "2", sets of one clustering, 5 people."""
+    image_dir = root / "images"
+    image_dir.mkdir(parents=True)
+    rows = []
+    for i, colour in enumerate(COLOURS):
+        path = image_dir / f"img{i}.png"
+        Image.new("RGB", size, colour).save(path)
+        rows.append({"image_id": f"i{i}", "path": path.name,
+                     "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                     "width": size[0], "height": size[1], "status": "ok", "error": ""})
+    study = Study.create(root / "study", image_dir)
+    study.write_images(pd.DataFrame(rows))
+
+    n = len(COLOURS)
+    combos = [(a, b) for a in range(n) for b in range(a + 1, n)]
+    pairs = pd.DataFrame(
+        [{"pair_id": f"p{k + 1:03d}", "image_a": f"i{a}", "image_b": f"i{b}",
+          "phase": "1" if k < n_pairs_phase1 else "2"}
+         for k, (a, b) in enumerate(combos[: n_pairs_phase1 + n_pairs_phase2])])
+    study.pairs_csv.parent.mkdir(parents=True, exist_ok=True)
+    pairs.to_csv(study.pairs_csv, index=False)
+
+    labels = pd.DataFrame({"image_id": [f"i{i}" for i in range(n)], "cluster": [0, 0, 0, 1, 1, 1, 2, -1]})
+    keywords = pd.DataFrame([{"cluster": c, "rank": r + 1, "term": f"word{c}{r}", "score": 1.0 - r / 10}
+                             for c in (-1, 0, 1, 2) for r in range(3)])
+    study.write_clustering(CLUSTERING, labels, {"seed": 1}, keywords, {"n_clusters": 3})
+    sets = pd.DataFrame([{"set_id": "s1", "cluster": 0, "image_ids": "i0;i1;i2"},
+                         {"set_id": "s2", "cluster": 1, "image_ids": "i3;i4;i5"},
+                         {"set_id": "s3", "cluster": 0, "image_ids": "i2;i0;i1"}])
+    study.sets_dir.mkdir(parents=True, exist_ok=True)
+    sets.to_csv(study.sets_csv(CLUSTERING), index=False)
+
+    people = {"ada": "admin", "cora": "coder", "colin": "coder", "eve": "evaluator", "evan": "evaluator"}
+    tokens = {name: add_person(study.annotations_db, name, role) for name, role in people.items()}
+    return AppStudy(study=study, tokens=tokens, pairs=pairs, sets=sets)
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of a rendered page (its ``<meta name="csrf-token">``)."""
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
