@@ -163,7 +163,7 @@ def cohen_kappa(a, b, scale=(0, 1, 2), weights: str | None = None):
     if len(a) == 0:
         return None, "undefined: the two coders rated no item in common"
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore")  # undefined kappa: reported as None with a note below
         value = cohen_kappa_score(np.asarray(a), np.asarray(b), labels=list(scale),
                                   weights=weights)
     value = _finite(value)

@@ -69,6 +69,14 @@ def _text_column(frame: pd.DataFrame, column: str, default: str) -> pd.Series:
     return values.astype(str).str.strip()
 
 
+def _text_or(frame: pd.DataFrame, column: str, default: str) -> pd.Series:
+    """An optional column as stripped strings, ``default`` where absent or empty."""
+    if column not in frame.columns:
+        return pd.Series(default, index=frame.index, dtype=object)
+    values = frame[column].astype("string").str.strip().fillna(default).replace("", default)
+    return values.astype(object)
+
+
 def _int_column(frame: pd.DataFrame, column: str, default: str, allow_missing=False) -> pd.Series:
     """A column as integers (Int64); non-integers raise UserError naming the rows."""
     raw = frame[column]
@@ -190,11 +198,9 @@ def validate_ratings(ratings: pd.DataFrame, scale=(0, 1, 2), dimensions=DIMENSIO
     if dimensions is not None:
         fail_rows(ratings, ~out["dimension"].isin(dimensions), what,
                   f"unknown dimension (known: {', '.join(dimensions)})")
-    rounds = ratings["round"] if "round" in ratings.columns else pd.Series(np.nan, ratings.index)
-    out["round"] = rounds.fillna("independent").astype(str).str.strip().replace("", "independent")
+    out["round"] = _text_or(ratings, "round", "independent")
     fail_rows(ratings, ~out["round"].isin(ROUNDS), what, "round must be independent or consensus")
-    phases = ratings["phase"] if "phase" in ratings.columns else pd.Series(np.nan, ratings.index)
-    out["phase"] = phases.fillna("").astype(str).str.strip()
+    out["phase"] = _text_or(ratings, "phase", "")
     raw = ratings["score"].astype("string").str.strip().replace("", pd.NA)
     score = pd.to_numeric(raw, errors="coerce")
     fail_rows(ratings, raw.notna() & score.isna(), what, "score is not a number")
