@@ -1,0 +1,110 @@
+"""``semclust describe``: write one description per image with a describer backend."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.study import UserError
+
+
+@click.command("describe")
+@click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
+              help="Study folder (made by `semclust ingest`).")
+@click.option("--backend", required=True, type=click.Choice(["openai", "hf", "file"]),
+              help="openai: OpenAI-compatible endpoint; hf: local transformers model; "
+                   "file: import existing descriptions.")
+@click.option("--model", default=None, help="Model name (openai), name or path (hf), "
+              "or label of the imported texts (file).")
+@click.option("--prompt", default=None, help="The question asked for every image "
+              "[default: 'Describe the connotative meaning of this image, in one paragraph'].")
+@click.option("--prompt-file", type=click.Path(dir_okay=False), default=None,
+              help="Read the prompt from this text file.")
+@click.option("--id", "describer_id", default=None,
+              help="Describer id (file name under descriptions/) [default: backend-model-hash].")
+@click.option("--retry-failed", is_flag=True, help="Ask again for images whose earlier answer failed.")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help="Request at most this many images now (try a paid API on a few first).")
+@click.option("--base-url", default=None, help="[openai] Endpoint, e.g. http://localhost:8000/v1.")
+@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
+              help="[openai] Environment variable that holds the API key.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
+              help="[openai] Requests in flight.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
+              show_default=True, help="[openai] Seconds per request.")
+@click.option("--max-retries", type=click.IntRange(min=0), default=5, show_default=True,
+              help="[openai] Retries on 429/5xx/timeouts.")
+@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="[openai] First retry wait in seconds (doubles each retry) unless the "
+                   "server sends Retry-After.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None,
+              help="Longest answer in tokens [default: 512 openai, 256 hf].")
+@click.option("--temperature", type=float, default=0.0, show_default=True,
+              help="[openai] Sampling temperature.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
+              help="[hf] Images per generate() call (halved on CUDA out-of-memory).")
+@click.option("--device", default="auto", show_default=True, help="[hf] cpu, cuda, cuda:1, ... ")
+@click.option("--dtype", default="auto", show_default=True,
+              type=click.Choice(["auto", "float32", "float16", "bfloat16"]),
+              help="[hf] Weights dtype (auto: bfloat16 on GPU, float32 on CPU).")
+@click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
+              help="[file] CSV or JSONL with `text` and `image_id` or `path`.")
+def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry_failed, limit,
+             base_url, api_key_env, concurrency, timeout, max_retries, backoff, max_tokens,
+             temperature, batch_size, device, dtype, input_path):
+    """Describe every image of a study with a vision-language model (or import descriptions).
+
+    Writes descriptions/<id>.jsonl, one record per image, appended as each answer
+    arrives. Re-running resumes: images already described with the same model,
+    prompt and parameters are never requested again.
+
+    \b
+    Examples:
+      semclust describe --study S --backend openai --model gpt-4o-mini
+      semclust describe --study S --backend openai --base-url http://localhost:8000/v1 \\
+          --model llava-hf/llava-1.5-7b-hf --concurrency 64
+      semclust describe --study S --backend hf --model llava-hf/llava-1.5-7b-hf --batch-size 32
+      semclust describe --study S --backend file --input data/demo/descriptions.jsonl
+    """
+    from pipeline.describe import DEFAULT_PROMPT, describe_study
+    from pipeline.describers import get_describer
+    from pipeline.study import Study, check_id
+
+    study = Study.open(study_dir)
+    if describer_id is not None:
+        check_id("describer", describer_id)
+    if prompt is not None and not prompt.strip():
+        raise UserError("--prompt is empty")
+    if prompt and prompt_file:
+        raise UserError("give --prompt or --prompt-file, not both")
+    if prompt_file:
+        prompt = _read_prompt(Path(prompt_file))
+    if backend == "openai":
+        options = dict(model=model, base_url=base_url, api_key_env=api_key_env,
+                       concurrency=concurrency, timeout=timeout, max_retries=max_retries,
+                       backoff_base=backoff, max_tokens=max_tokens or 512, temperature=temperature)
+    elif backend == "hf":
+        options = dict(model=model, batch_size=batch_size, device=device, dtype=dtype,
+                       max_new_tokens=max_tokens or 256)
+    else:
+        options = dict(input_path=input_path, study=study, model=model, prompt=prompt)
+    describer = get_describer(backend, **options)
+    if prompt is None:
+        prompt = getattr(describer, "default_prompt", DEFAULT_PROMPT)
+    summary = describe_study(study, describer, prompt=prompt, describer_id=describer_id,
+                             retry_failed=retry_failed, limit=limit)
+    for line in summary.lines():
+        click.echo(line)
+
+
+def _read_prompt(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read --prompt-file {path}: {exc}") from None
+    if not text:
+        raise UserError(f"--prompt-file {path} is empty")
+    return text
+
+
+commands = [describe]

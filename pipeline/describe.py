@@ -1,0 +1,276 @@
+"""Describe: one text per image, written by a describer backend, cached and resumable.
+
+The orchestrator holds no backend logic. It lists the study's readable images,
+skips those already described with the same cache key, hands the rest to a
+describer (:mod:`pipeline.describers`) and appends every result to
+``descriptions/<describer_id>.jsonl`` the moment it arrives (flushed and
+fsynced), so a killed run loses at most the requests in flight.
+
+Cache key: ``(image sha256, model, prompt, params)``. An image whose key has a
+successful record in any description file of the study is never requested
+again: in this describer's file it is skipped; found elsewhere (another
+describer id, or another image with the same bytes) its text is copied.
+An image whose latest record for the key is a failure is skipped too, unless
+``retry_failed`` is set. The record format is documented in ``docs/describe.md``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.describers import Description, ImageItem
+from pipeline.study import Study, check_id, now_iso
+
+DEFAULT_PROMPT = "Describe the connotative meaning of this image, in one paragraph"
+
+
+def default_describer_id(backend: str, model: str, prompt: str) -> str:
+    """A readable id: ``<backend>-<model slug>-<6 hex of sha256(backend, model, prompt)>``.
+
+    Example: ``openai-gpt-4o-mini-3f2a1c``. A model given as a local path is
+    named by its last path component.
+    """
+    name = model
+    if "/" in model and (model.startswith((".", "/", "~")) or Path(model).exists()):
+        name = Path(model).name
+    slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", name).strip("-._")[:60] or "model"
+    digest = hashlib.sha256(json.dumps([backend, model, prompt]).encode()).hexdigest()[:6]
+    return check_id("describer", f"{backend}-{slug}-{digest}")
+
+
+def cache_key(sha256: str, model: str, prompt: str | None, params: dict) -> str:
+    """The cache key of one answer as a canonical JSON string."""
+    return json.dumps([sha256, model, prompt, params], sort_keys=True, default=str)
+
+
+def iter_records(path: Path):
+    """Yield the JSON records of a ``.jsonl`` file, skipping blank and torn lines."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+
+def record_ok(record: dict) -> bool:
+    """True when a record holds a usable description (non-empty text, no error)."""
+    text = record.get("text")
+    return not record.get("error") and isinstance(text, str) and bool(text.strip())
+
+
+@dataclass
+class CacheIndex:
+    """What the study already knows for one (model, prompt, params).
+
+    ``own_ok``/``own_failed``: image ids of this describer's file whose latest
+    record for the key succeeded / failed; ``by_sha``: a successful record per
+    image sha256, from any description file.
+    """
+
+    own_ok: set = field(default_factory=set)
+    own_failed: set = field(default_factory=set)
+    by_sha: dict = field(default_factory=dict)
+
+
+def load_cache(study: Study, describer_id: str, model: str, prompt: str | None,
+               params: dict) -> CacheIndex:
+    """Scan every description file of the study for records with this model/prompt/params."""
+    index = CacheIndex()
+    own = study.description_path(describer_id)
+    files = sorted(study.descriptions_dir.glob("*.jsonl"))
+    for path in [p for p in files if p != own] + ([own] if own.is_file() else []):
+        for rec in iter_records(path):
+            sha = rec.get("sha256")
+            if cache_key(sha, rec.get("model"), rec.get("prompt"), rec.get("params") or {}) \
+                    != cache_key(sha, model, prompt, params):
+                continue
+            if record_ok(rec):
+                index.by_sha[sha] = rec
+            if path == own:
+                image_id = str(rec.get("image_id"))
+                ok = record_ok(rec)
+                (index.own_ok if ok else index.own_failed).add(image_id)
+                (index.own_failed if ok else index.own_ok).discard(image_id)
+    return index
+
+
+class RecordWriter:
+    """Append JSON records to a ``.jsonl`` file; each one flushed and fsynced."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        torn = False
+        if self.path.is_file() and self.path.stat().st_size:
+            with open(self.path, "rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                torn = fh.read(1) != b"\n"
+        self._fh = open(self.path, "a", encoding="utf-8")
+        if torn:  # a killed run left half a line: end it so the next record stands alone
+            self._fh.write("\n")
+
+    def write(self, record: dict) -> None:
+        self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@dataclass
+class DescribeSummary:
+    """Counts of one run. ``done``/``failed`` count answers received now; ``tokens`` sums them."""
+
+    describer_id: str
+    path: Path
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    skipped_failed: int = 0
+    copied: int = 0
+    tokens: dict = field(default_factory=lambda: {"prompt": 0, "completion": 0, "total": 0})
+    errors: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The human-readable summary, one line per fact."""
+        t = self.tokens
+        out = [f"describer {self.describer_id}: {self.total} images -> {self.path}",
+               f"done {self.done}, failed {self.failed}, skipped {self.skipped} "
+               f"(already described {self.skipped - self.skipped_failed}, "
+               f"failed before {self.skipped_failed}), copied from cache {self.copied}",
+               f"tokens: {t['total']} (prompt {t['prompt']}, completion {t['completion']})"]
+        if self.skipped_failed:
+            out.append(f"{self.skipped_failed} image(s) failed in an earlier run: "
+                       "re-ask them with --retry-failed")
+        out += [f"error: {image_id}: {message}" for image_id, message in self.errors[:5]]
+        if len(self.errors) > 5:
+            out.append(f"... and {len(self.errors) - 5} more errors (see {self.path.name})")
+        return out + self.notes
+
+
+def study_items(study: Study) -> list[ImageItem]:
+    """The study's readable images (``status == "ok"``) as describer items."""
+    frame = study.read_images(status="ok")
+    return [ImageItem(image_id=str(row.image_id), path=study.image_path(str(row.path)),
+                      sha256=str(row.sha256), width=_int(row.width), height=_int(row.height))
+            for row in frame.itertuples(index=False)]
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def make_record(item: ImageItem, result: Description, describer, prompt: str | None) -> dict:
+    """The JSON record of one image (see ``docs/describe.md``)."""
+    return {"image_id": item.image_id, "sha256": item.sha256, "backend": describer.backend,
+            "model": describer.model, "prompt": prompt, "params": describer.params,
+            "text": result.text if result.ok else None,
+            "error": None if result.ok else (result.error or "empty answer"),
+            "created_at": now_iso(), "latency_s": round(float(result.latency_s), 4),
+            "tokens": result.tokens or {}}
+
+
+def plan(items: list[ImageItem], cache: CacheIndex, retry_failed: bool, summary: DescribeSummary):
+    """Split items into ``(to_copy, to_request)``; count the skipped ones in ``summary``."""
+    to_copy, to_request = [], []
+    for item in items:
+        if item.image_id in cache.own_ok:
+            summary.skipped += 1
+        elif item.sha256 in cache.by_sha:
+            to_copy.append(item)
+        elif item.image_id in cache.own_failed and not retry_failed:
+            summary.skipped += 1
+            summary.skipped_failed += 1
+        else:
+            to_request.append(item)
+    return to_copy, to_request
+
+
+def describe_study(study: Study, describer, prompt: str | None = DEFAULT_PROMPT,
+                   describer_id: str | None = None, retry_failed: bool = False,
+                   limit: int | None = None, progress: bool = True) -> DescribeSummary:
+    """Describe every readable image of ``study`` that has no cached description.
+
+    Parameters
+    ----------
+    describer : a describer (see :mod:`pipeline.describers`)
+    prompt : the question asked for every image
+    describer_id : file name stem under ``descriptions/``; default
+        :func:`default_describer_id`
+    retry_failed : re-ask images whose latest record for this key failed
+    limit : request at most this many images (the rest wait for the next run)
+
+    Returns
+    -------
+    DescribeSummary
+    """
+    from tqdm import tqdm
+
+    describer_id = check_id("describer", describer_id or default_describer_id(
+        describer.backend, describer.model, prompt or ""))
+    path = study.description_path(describer_id)
+    items = study_items(study)
+    summary = DescribeSummary(describer_id, path, total=len(items))
+    summary.notes += list(getattr(describer, "notes", []))
+    cache = load_cache(study, describer_id, describer.model, prompt, describer.params)
+    to_copy, to_request = plan(items, cache, retry_failed, summary)
+    # identical bytes are asked once; the answer is written for every image that has them
+    twins: dict[str, list[ImageItem]] = {}
+    for item in to_request:
+        twins.setdefault(item.sha256, []).append(item)
+    unique = [group[0] for group in twins.values()]
+    if limit is not None and len(unique) > limit:
+        summary.notes.append(f"--limit {limit}: {len(unique) - limit} image(s) left for a later run")
+        unique = unique[:limit]
+    with RecordWriter(path) as writer:
+        for item in to_copy:
+            writer.write(_copy_record(item, cache.by_sha[item.sha256]))
+            summary.copied += 1
+        bar = tqdm(total=len(unique), desc=f"describe ({describer.backend})", unit="img",
+                   disable=not progress, file=sys.stderr)
+        by_id = {item.image_id: item for item in unique}
+        for result in describer.describe(unique, prompt):
+            first = by_id[result.image_id]
+            for item in twins[first.sha256]:
+                record = make_record(item, result, describer, prompt)
+                writer.write(record)
+                _count(summary, item, record, result if item is first else None)
+            bar.update(1)
+        bar.close()
+    return summary
+
+
+def _copy_record(item: ImageItem, source: dict) -> dict:
+    record = dict(source, image_id=item.image_id, created_at=now_iso(), latency_s=0.0, tokens={})
+    record["copied_from"] = source.get("image_id")
+    return record
+
+
+def _count(summary: DescribeSummary, item: ImageItem, record: dict, result) -> None:
+    if record["error"]:
+        summary.failed += 1
+        summary.errors.append((item.image_id, record["error"]))
+    else:
+        summary.done += 1
+    if result is not None:
+        for key in ("prompt", "completion", "total"):
+            summary.tokens[key] += int((result.tokens or {}).get(key) or 0)

@@ -1,0 +1,114 @@
+"""Tiny random-weight models built from a config, for tests and CPU benchmarks.
+
+No weights can be downloaded here, and none are needed to test plumbing:
+these builders make models of the real architectures with a few thousand
+parameters, save them like a hub checkpoint, and return the folder, which
+loads through the ordinary ``from_pretrained(path)`` calls.
+
+Public builders:
+
+* :func:`build_tiny_llava` - a LLaVA-1.5-style vision-language model
+  (CLIP vision tower + Llama), with processor, tokenizer and chat template.
+* :func:`llava_15_7b_config` - the configuration of LLaVA-1.5-7B (for a
+  random-weight model of the full size, built in memory on a GPU).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+LLAVA_CHAT_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] == 'user' %}USER: "
+    "{% for part in message['content'] %}{% if part['type'] == 'image' %}<image>\n"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}{% endfor %} "
+    "{% else %}ASSISTANT: {% for part in message['content'] %}{{ part['text'] }}{% endfor %}"
+    "</s>{% endif %}{% endfor %}{% if add_generation_prompt %}ASSISTANT:{% endif %}"
+)
+
+_WORDS = ("a the image shows conveys mood of calm joy city street people dog sky sea light dark "
+          "warm cold protest crowd family food sport night day red blue green old young quiet "
+          "loud together alone hope fear pride home work play music art nature").split()
+
+
+def _image_processor_class():
+    """CLIP's image processor without torchvision (the PIL backend when transformers has one)."""
+    try:
+        from transformers import CLIPImageProcessorPil
+        return CLIPImageProcessorPil
+    except ImportError:  # older transformers: the one class is PIL-based already
+        from transformers import CLIPImageProcessor
+        return CLIPImageProcessor
+
+
+def build_word_tokenizer(words=_WORDS, extra_special=("<image>",)):
+    """A whitespace WordLevel tokenizer over ``words`` with <pad>, <s>, </s>, <unk> and extras."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<pad>", "<s>", "</s>", "<unk>", *extra_special]
+    vocab = {tok: i for i, tok in enumerate([*specials, "USER:", "ASSISTANT:", *words])}
+    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", bos_token="<s>",
+                                   eos_token="</s>", unk_token="<unk>",
+                                   additional_special_tokens=list(extra_special))
+
+
+def build_tiny_llava(path: str | Path, image_size: int = 32, patch_size: int = 8, hidden: int = 32,
+                     seed: int = 0, min_new_tokens: int = 2) -> Path:
+    """Save a tiny random-weight LLaVA (model + processor) to ``path`` and return it.
+
+    The vision tower is a 2-layer CLIP ViT on ``image_size`` px images cut in
+    ``patch_size`` px patches ((image_size / patch_size)**2 image tokens); the
+    language model a 2-layer Llama over a ~60-word vocabulary. The saved
+    generation config asks for at least ``min_new_tokens`` tokens so a random
+    model never answers with nothing. Loads with
+    ``AutoModelForImageTextToText.from_pretrained(path)`` and
+    ``AutoProcessor.from_pretrained(path)``.
+    """
+    import torch
+    from transformers import (CLIPVisionConfig, LlamaConfig, LlavaConfig,
+                              LlavaForConditionalGeneration, LlavaProcessor)
+
+    path = Path(path)
+    tokenizer = build_word_tokenizer()
+    vocab = len(tokenizer)
+    image_token = tokenizer.convert_tokens_to_ids("<image>")
+    vision = CLIPVisionConfig(hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=2,
+                              num_attention_heads=2, image_size=image_size, patch_size=patch_size,
+                              projection_dim=hidden)
+    text = LlamaConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=hidden * 2,
+                       num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                       max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id,
+                       bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config = LlavaConfig(vision_config=vision, text_config=text, image_token_index=image_token,
+                         image_seq_length=(image_size // patch_size) ** 2,
+                         vision_feature_select_strategy="default", vision_feature_layer=-2)
+    torch.manual_seed(seed)
+    model = LlavaForConditionalGeneration(config).eval()
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.min_new_tokens = min_new_tokens
+    image_processor = _image_processor_class()(
+        size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size})
+    processor = LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                               patch_size=patch_size, vision_feature_select_strategy="default",
+                               num_additional_image_tokens=1, chat_template=LLAVA_CHAT_TEMPLATE)
+    model.save_pretrained(path)
+    processor.save_pretrained(path)
+    return path
+
+
+def llava_15_7b_config():
+    """``LlavaConfig`` of LLaVA-1.5-7B (CLIP ViT-L/14-336 + Vicuna-7B), from its published values."""
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig
+
+    vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
+                              num_attention_heads=16, image_size=336, patch_size=14,
+                              projection_dim=768, hidden_act="quick_gelu")
+    text = LlamaConfig(vocab_size=32064, hidden_size=4096, intermediate_size=11008,
+                       num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
+                       max_position_embeddings=4096, rms_norm_eps=1e-5, pad_token_id=32001,
+                       bos_token_id=1, eos_token_id=2)
+    return LlavaConfig(vision_config=vision, text_config=text, image_token_index=32000,
+                       image_seq_length=576, vision_feature_select_strategy="default",
+                       vision_feature_layer=-2, projector_hidden_act="gelu")
