@@ -1,0 +1,134 @@
+"""Figures of the study report: each function takes plain data and writes one PNG.
+
+matplotlib runs with the non-interactive Agg backend, chosen per figure (no
+global state is changed on import). Every function returns the path it wrote.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+DIMENSION_COLOURS = {"denotative": "#4C72B0", "connotative": "#DD8452"}
+DPI = 110
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def quality_boxplots(grid: pd.DataFrame, path: Path) -> Path:
+    """Box plots of the quality score s_s - s_d by embedding and min cluster size.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        One row per clustering and dimension with columns ``dimension``,
+        ``embedding_kind`` (e.g. "VLM text", "image"), ``min_cluster_size``
+        and ``score``; only valid results should be passed.
+    path : Path
+        Output PNG. Two panels side by side, denotative and connotative (the
+        reference study's main figure); a dashed line marks 0, the value of a
+        random clustering.
+    """
+    fig = _figure(10, 4)
+    axes = fig.subplots(1, 2, sharey=True)
+    kinds = sorted(grid["embedding_kind"].dropna().unique()) or ["-"]
+    sizes = sorted(grid["min_cluster_size"].dropna().unique())
+    palette = ["#55A868", "#8172B2", "#C44E52", "#937860"]
+    for ax, dim in zip(axes, ("denotative", "connotative")):
+        sub = grid[grid["dimension"] == dim]
+        width = 0.8 / max(len(kinds), 1)
+        for k, kind in enumerate(kinds):
+            data = [sub[(sub["embedding_kind"] == kind) & (sub["min_cluster_size"] == s)]["score"]
+                    .dropna().to_numpy() for s in sizes]
+            positions = np.arange(len(sizes)) + (k - (len(kinds) - 1) / 2) * width
+            keep = [i for i, d in enumerate(data) if len(d)]
+            if keep:
+                parts = ax.boxplot([data[i] for i in keep], positions=positions[keep],
+                                   widths=width * 0.9, patch_artist=True, manage_ticks=False)
+                for box in parts["boxes"]:
+                    box.set_facecolor(palette[k % len(palette)])
+            ax.plot([], [], color=palette[k % len(palette)], lw=8, label=kind)
+        ax.axhline(0, color="grey", ls="--", lw=1)
+        ax.set_xticks(range(len(sizes)), [str(int(s)) for s in sizes])
+        ax.set_xlabel("HDBSCAN min cluster size")
+        ax.set_title(f"{dim} quality")
+    axes[0].set_ylabel("s_same - s_diff")
+    axes[1].legend(title="embedding", loc="best")
+    fig.savefig(path)
+    return path
+
+
+def precision_recall_bars(per_cluster: dict, path: Path) -> Path:
+    """Grouped bars of precision and recall per cluster of the matching test."""
+    clusters = sorted(per_cluster, key=lambda c: int(c))
+    precision = [per_cluster[c]["precision"] or 0 for c in clusters]
+    recall = [per_cluster[c]["recall"] or 0 for c in clusters]
+    fig = _figure(max(6, 0.35 * len(clusters) + 2), 3.2)
+    ax = fig.subplots()
+    x = np.arange(len(clusters))
+    ax.bar(x - 0.2, precision, 0.4, label="precision", color="#4C72B0")
+    ax.bar(x + 0.2, recall, 0.4, label="recall", color="#DD8452")
+    ax.set_xticks(x, clusters)
+    ax.set_xlabel("cluster")
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="lower right")
+    fig.savefig(path)
+    return path
+
+
+def confusion_heatmap(confusion: dict, path: Path) -> Path:
+    """Heat map of the matching confusion matrix (rows: true cluster, columns: label)."""
+    clusters = [str(c) for c in confusion["clusters"]]
+    counts = np.asarray(confusion["counts"], dtype=float)
+    side = max(4, 0.3 * len(clusters) + 2)
+    fig = _figure(side + 1, side)
+    ax = fig.subplots()
+    image = ax.imshow(counts, cmap="Blues")
+    ax.set_xticks(range(len(clusters)), clusters, rotation=90)
+    ax.set_yticks(range(len(clusters)), clusters)
+    ax.set_xlabel("label chosen by evaluators")
+    ax.set_ylabel("cluster the set was drawn from")
+    if len(clusters) <= 20:
+        for (i, j), value in np.ndenumerate(counts):
+            if value:
+                ax.text(j, i, int(value), ha="center", va="center",
+                        color="white" if value > counts.max() / 2 else "black", fontsize=8)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="sets")
+    fig.savefig(path)
+    return path
+
+
+def agreement_bars(rows: Sequence[dict], path: Path) -> Path:
+    """Krippendorff's alpha with its 95% bootstrap interval per phase and dimension.
+
+    ``rows``: dicts with ``phase``, ``dimension``, ``alpha`` and ``ci`` ([low, high] or None).
+    """
+    phases = list(dict.fromkeys(r["phase"] for r in rows))
+    fig = _figure(max(5, 1.4 * len(phases) + 2), 3.2)
+    ax = fig.subplots()
+    for d, dim in enumerate(("denotative", "connotative")):
+        for p, phase in enumerate(phases):
+            row = next((r for r in rows if r["phase"] == phase and r["dimension"] == dim), None)
+            if row is None or row["alpha"] is None:
+                continue
+            x = p + (d - 0.5) * 0.35
+            ax.bar(x, row["alpha"], 0.35, color=DIMENSION_COLOURS[dim],
+                   label=dim if p == 0 else None)
+            if row["ci"]:
+                ax.errorbar(x, row["alpha"], yerr=[[row["alpha"] - row["ci"][0]],
+                                                   [row["ci"][1] - row["alpha"]]],
+                            color="black", capsize=3)
+    ax.set_xticks(range(len(phases)), phases)
+    ax.set_xlabel("phase")
+    ax.set_ylabel("Krippendorff's alpha")
+    ax.axhline(0.667, color="grey", ls=":", lw=1)
+    ax.set_ylim(min(0, ax.get_ylim()[0]), 1)
+    ax.legend(loc="lower right")
+    fig.savefig(path)
+    return path

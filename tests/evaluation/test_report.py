@@ -1,0 +1,129 @@
+"""The study report: numbers, figures and galleries on one self-contained page (issue 5)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from evaluation.report import build_report, grid_rows, grid_table
+from evaluation.quality import quality_grid
+from evaluation.simulate import simulate_matches, simulate_ratings
+from pipeline.study import Study
+
+THEMES = ["wind", "fire", "ice", "sea"]
+
+
+def build_study(root: Path, n_per_theme: int = 25, seed: int = 0) -> tuple[Study, pd.Series]:
+    """A study with 4 themes, two clusterings (one good, one random), pairs, ratings, sets, matches."""
+    rng = np.random.default_rng(seed)
+    images_dir = root / "images"
+    images_dir.mkdir(parents=True)
+    rows, themes = [], {}
+    for t, theme in enumerate(THEMES):
+        for k in range(n_per_theme):
+            image_id = f"{t}{k:03d}abcdef0123"
+            path = f"{theme}_{k}.jpg"
+            Image.new("RGB", (40, 30), (60 * t, 4 * k, 100)).save(images_dir / path)
+            rows.append({"image_id": image_id, "path": path, "sha256": image_id * 4, "width": 40,
+                         "height": 30, "status": "ok", "error": ""})
+            themes[image_id] = theme
+    study = Study.create(root / "study", images_dir, name="report-test", seed=seed)
+    study.write_images(pd.DataFrame(rows))
+    theme = pd.Series(themes)
+    ids = theme.index.to_numpy()
+    study.write_embeddings("text", rng.normal(size=(len(ids), 4)), list(ids),
+                           {"source": "descriptions:demo", "model": "test-model", "dim": 4})
+    good = [THEMES.index(theme[i]) for i in ids]
+    labelings = {"text--good": good, "text--random": list(rng.integers(0, 4, len(ids)))}
+    for cid, labels in labelings.items():
+        labels = pd.DataFrame({"image_id": ids, "cluster": labels})
+        keywords = pd.DataFrame([{"cluster": c, "rank": r + 1, "term": f"{THEMES[c]}{r}", "score": 1.0}
+                                 for c in range(4) for r in range(3)])
+        params = {"embedding": "text", "reduction": {"method": "pca", "n_components": 2},
+                  "clusterer": {"method": "hdbscan", "min_cluster_size": 10}, "seed": seed}
+        study.write_clustering(cid, labels, params, keywords, {"n_clusters": 4})
+    pairs = [rng.choice(ids, 2, replace=False) for _ in range(240)]
+    pairs = pd.DataFrame({"pair_id": [f"p{k:04d}" for k in range(240)], "image_a": [p[0] for p in pairs],
+                          "image_b": [p[1] for p in pairs], "phase": ["1"] * 120 + ["2"] * 120})
+    pairs.to_csv(study.pairs_csv, index=False)
+    simulate_ratings(pairs, theme, noise=0.1, seed=seed).to_csv(study.ratings_csv, index=False)
+    sets = pd.DataFrame([{"set_id": f"s{c}{j}", "cluster": c,
+                          "image_ids": ";".join(ids[np.array(good) == c][3 * j: 3 * j + 3])}
+                         for c in range(4) for j in range(3)])
+    study.sets_dir.mkdir(parents=True, exist_ok=True)
+    sets.to_csv(study.sets_csv("text--good"), index=False)
+    labels = study.read_labels("text--good")
+    simulate_matches(sets, labels, theme, noise=0.0, seed=seed).to_csv(study.matches_csv, index=False)
+    return study, theme
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    return build_study(tmp_path_factory.mktemp("report"))[0]
+
+
+@pytest.fixture(scope="module")
+def report_path(study):
+    return build_report(study, bootstrap=50)
+
+
+def test_report_grid_table_is_sorted_by_connotative_score(study):
+    table = grid_table(grid_rows(study, quality_grid(study, seed=1, n_permutations=50, n_bootstrap=50)))
+    assert [r["clustering"] for r in table] == ["text--good", "text--random"]
+    assert table[0]["connotative"] > 1.0 > abs(table[1]["connotative"])
+
+
+def test_report_writes_page_figures_and_thumbnails(study, report_path):
+    html = report_path.read_text()
+    for section in ("Inter-coder agreement", "Cluster quality across the grid",
+                    "the matching test", "Clusters of text--good", "Methods"):
+        assert section in html
+    for png in ("agreement.png", "quality_boxplots.png", "precision_recall.png", "confusion.png"):
+        assert (report_path.parent / png).stat().st_size > 1000
+        assert f'src="{png}"' in html
+    assert len(list((report_path.parent / "thumbs").glob("*.jpg"))) == 4 * 6
+    assert "accuracy <b>1.00</b>" in html  # noiseless evaluators on pure clusters
+
+
+def test_report_methods_paragraph_states_models_parameters_and_versions(report_path):
+    html = report_path.read_text()
+    methods = html.split('class="methods">')[1]
+    for fact in ("test-model", "min_cluster_size", "seed", "240 random image pairs", "2 phases",
+                 "scikit-learn", "krippendorff", "3 evaluators"):
+        assert fact in methods, fact
+
+
+def test_report_cli_prints_path_and_unknown_clustering_exits_2(run_cli, study, tmp_path):
+    result = run_cli("report", "--study", study.root, "--bootstrap", "20", "--out", tmp_path / "r")
+    assert result.exit_code == 0, result.stderr
+    assert str(tmp_path / "r" / "index.html") in result.stdout
+    result = run_cli("report", "--study", study.root, "--clustering", "nope", "--out", tmp_path / "r2")
+    assert result.exit_code == 2 and "no clustering 'nope'" in result.stderr
+
+
+@pytest.mark.browser
+def test_report_figures_render_in_headless_chromium(report_path, test_output_dir):
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("SKIPPED LOUDLY: Debian's chromium is not installed (make system-deps)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(report_path.as_uri())
+        page.wait_for_load_state("load")
+        sizes = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
+        page.screenshot(path=str(test_output_dir / "report.png"), full_page=True)
+        browser.close()
+    figures = [s for s in sizes if s[0].endswith(".png")]
+    assert len(figures) == 4
+    broken = [s for s in sizes if not s[1] or s[2] == 0]
+    assert not broken, f"images that did not render: {broken}"
