@@ -1,0 +1,142 @@
+"""``semclust labelstudio export|push|pull``: collect ratings and matches in Label Studio."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.study import Study, atomic_write_csv
+
+_task = click.option("--task", "task", type=click.Choice(["pairs", "sets"]), required=True,
+                     help="pairs: rate samples/pairs.csv; sets: match samples/sets/<clustering>.csv.")
+_study = click.option("--study", "study_dir", type=click.Path(file_okay=False), required=True,
+                      help="The study folder.")
+_clustering = click.option("--clustering", "clustering_id", default=None,
+                           help="Clustering id whose matching sets to use (--task sets).")
+_url = click.option("--url", required=True, help="Label Studio address, e.g. http://localhost:8080.")
+_key_env = click.option("--api-key-env", default="LABEL_STUDIO_API_KEY", show_default=True,
+                        help="Environment variable that holds the Label Studio API token.")
+
+
+def _image_options(func):
+    func = click.option("--document-root", type=click.Path(file_okay=False), default=None,
+                        help="local-files mode: Label Studio's LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT "
+                             "(default: the study's image root).")(func)
+    func = click.option("--image-base-url", default=None,
+                        help="serve mode: where `semclust serve --images-only` runs, "
+                             "e.g. http://localhost:5001.")(func)
+    return click.option("--image-url-mode", type=click.Choice(["local-files", "serve"]),
+                        default="local-files", show_default=True,
+                        help="How Label Studio finds the images: its own local-files serving, "
+                             "or our `semclust serve --images-only`.")(func)
+
+
+@click.group("labelstudio")
+def labelstudio() -> None:
+    """Collect pair ratings and matches in a Label Studio server instead of our app.
+
+    \b
+    Example:
+      semclust labelstudio export --study studies/demo --task pairs --out ls-pairs/
+      export LABEL_STUDIO_API_KEY=...   # Label Studio: Account & Settings > Access Token
+      semclust labelstudio push --study studies/demo --task pairs --url http://localhost:8080
+      semclust labelstudio pull --study studies/demo --task pairs --url http://localhost:8080
+    See docs/label-studio.md.
+    """
+
+
+@labelstudio.command("export")
+@_study
+@_task
+@_clustering
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder for config.xml and tasks.json.")
+@_image_options
+def export_command(study_dir, task, clustering_id, out_dir, image_url_mode, image_base_url,
+                   document_root):
+    """Write a labeling config and a tasks JSON to import into Label Studio by hand.
+
+    \b
+    Example:
+      semclust labelstudio export --study studies/demo --task sets --clustering best --out ls-sets/
+    """
+    from annotate import labelstudio as ls
+
+    study = Study.open(study_dir)
+    url = ls.image_url_builder(study, image_url_mode, image_base_url, document_root)
+    paths = ls.export(study, task, clustering_id, out_dir, url)
+    for what, path in paths.items():
+        click.echo(f"{what}: {path}")
+
+
+@labelstudio.command("push")
+@_study
+@_task
+@_clustering
+@_url
+@_key_env
+@_image_options
+def push_command(study_dir, task, clustering_id, url, api_key_env, image_url_mode, image_base_url,
+                 document_root):
+    """Create (or find) the study's project in Label Studio and import the missing tasks.
+
+    \b
+    Example:
+      semclust labelstudio push --study studies/demo --task pairs --url http://localhost:8080
+    """
+    from annotate import labelstudio as ls
+    from annotate import labelstudio_api as api
+
+    study = Study.open(study_dir)
+    image_url = ls.image_url_builder(study, image_url_mode, image_base_url, document_root)
+    client = api.connect(url, key_env=api_key_env)
+    result = api.push(client, study, task, clustering_id, image_url)
+    click.echo(f"project {result['project']} {result['title']!r}: imported {result['imported']} "
+               f"task(s), {result['already']} already there")
+
+
+@labelstudio.command("pull")
+@_study
+@_task
+@_clustering
+@_url
+@_key_env
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="CSV to write (default: exports/labelstudio-ratings.csv or "
+                   "exports/labelstudio-matches.csv in the study).")
+def pull_command(study_dir, task, clustering_id, url, api_key_env, out_path):
+    """Export the project's annotations and write them as our ratings or matches rows.
+
+    Rewrites the output file from the server's current state (so pulling twice
+    gives the same file). Skipped or cancelled annotations are reported, not counted.
+
+    \b
+    Example:
+      semclust labelstudio pull --study studies/demo --task pairs --url http://localhost:8080
+    """
+    from annotate import labelstudio_api as api
+
+    study = Study.open(study_dir)
+    client = api.connect(url, key_env=api_key_env)
+    frames, report = api.pull(client, study, task, clustering_id)
+    name = "ratings" if task == "pairs" else "matches"
+    out = Path(out_path) if out_path else study.exports_dir / f"labelstudio-{name}.csv"
+    atomic_write_csv(out, frames[name])
+    click.echo(f"project {report['project']}: {report['tasks']} task(s), {report['annotations']} "
+               f"annotation(s) -> {len(frames[name])} {name} row(s) in {out}")
+    if len(frames.get("comments", ())):
+        comments = out.with_name(out.stem + "-comments.csv")
+        atomic_write_csv(comments, frames["comments"])
+        click.echo(f"{len(frames['comments'])} comment(s) in {comments}")
+    if report["skipped"]:
+        who = ", ".join(f"{item} by {coder}" for item, coder in report["skipped"][:10])
+        click.echo(f"{len(report['skipped'])} skipped/cancelled annotation(s), not counted: {who}"
+                   + (" ..." if len(report["skipped"]) > 10 else ""), err=True)
+    if report["incomplete"]:
+        click.echo(f"{report['incomplete']} answer(s) left empty, not counted", err=True)
+    if report["superseded"]:
+        click.echo(f"{report['superseded']} older duplicate annotation(s) ignored (latest kept)",
+                   err=True)
+
+
+commands = [labelstudio]
