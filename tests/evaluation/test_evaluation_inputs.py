@@ -149,3 +149,22 @@ def test_docs_define_every_output_key_and_command():
     assert not missing, f"docs/evaluation.md does not define {missing}"
     for command in ("agreement", "quality", "interpretability"):
         assert f"semclust {command}" in text
+
+
+def test_agreement_cli_reads_a_study_and_uses_its_seed(tmp_path, run_cli):
+    import numpy as np
+
+    from pipeline.study import Study
+
+    (tmp_path / "images").mkdir()
+    study = Study.create(tmp_path / "study", tmp_path / "images", seed=5)
+    scores = np.random.default_rng(0).integers(0, 3, (2, 40))
+    pd.DataFrame([{"item_id": f"p{j}", "coder": coder, "dimension": "connotative",
+                   "score": scores[i, j]} for i, coder in enumerate(["ann", "bob"])
+                  for j in range(40)]).to_csv(study.ratings_csv, index=False)
+    args = ["agreement", "--study", study.root, "--bootstrap", 100, "--json"]
+    from_study = json.loads(run_cli(*args).stdout)["connotative"]
+    seeded = json.loads(run_cli(*args, "--seed", 5).stdout)["connotative"]
+    other = json.loads(run_cli(*args, "--seed", 6).stdout)["connotative"]
+    assert from_study == seeded and from_study["alpha_ci95"] != other["alpha_ci95"]
+    assert from_study["n_coders"] == 2 and from_study["n_items"] == 40

@@ -127,3 +127,19 @@ def test_interpretability_cli_table_json_and_merge(tmp_path, run_cli):
     assert table.exit_code == 0, table.stderr
     assert "accuracy            0.333 -> 0.833" in table.stdout
     assert "merged clusters     1+2" in table.stdout
+
+
+def test_interpretability_cli_reads_a_study(tmp_path, run_cli):
+    from pipeline.study import Study
+
+    (tmp_path / "images").mkdir()
+    study = Study.create(tmp_path / "study", tmp_path / "images")
+    study.sets_dir.mkdir(parents=True, exist_ok=True)
+    SETS.to_csv(study.sets_csv("umap5-mcs50"), index=False)
+    matches_frame().to_csv(study.matches_csv, index=False)
+    result = run_cli("interpretability", "--study", study.root, "--clustering", "umap5-mcs50",
+                     "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["n_sets"] == 6
+    missing = run_cli("interpretability", "--study", study.root)
+    assert missing.exit_code == 2 and "umap5-mcs50" in missing.stderr
