@@ -79,3 +79,88 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- fixtures (imported by the test modules) ---------------------------------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def app_study_template(tmp_path_factory) -> AppStudy:
+    return make_study(tmp_path_factory.mktemp("app-study"))
+
+
+@pytest.fixture(scope="session")
+def jinja_cache(tmp_path_factory):
+    import jinja2
+
+    return jinja2.FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja")))
+
+
+@pytest.fixture
+def env(tmp_path, app_study_template) -> AppStudy:
+    """A fresh copy of a study with people, pairs and sets (nothing opened yet)."""
+    import shutil
+
+    root = tmp_path / "study"
+    shutil.copytree(app_study_template.study.root, root)
+    return AppStudy(study=Study.open(root), tokens=dict(app_study_template.tokens),
+                    pairs=app_study_template.pairs, sets=app_study_template.sets)
+
+
+@pytest.fixture
+def app(env, jinja_cache):
+    from annotate.app import create_app
+
+    app = create_app({"STUDY": env.study.root, "TESTING": True})
+    app.jinja_env.bytecode_cache = jinja_cache  # compile each template once per test session
+    return app
+
+
+@pytest.fixture
+def login(app, env):
+    """``login(name)`` -> a test client logged in as that person, with ``.csrf`` set."""
+    def do(name: str):
+        client = app.test_client()
+        response = client.get(f"/login/{env.tokens[name]}")
+        assert response.status_code == 302, response.status_code
+        page = client.get("/", follow_redirects=True)
+        client.csrf = csrf_from(page.get_data(as_text=True))
+        return client
+    return do
+
+
+@pytest.fixture
+def admin(login):
+    return login("ada")
+
+
+def open_phase(admin_client, phase: str, action: str = "open") -> None:
+    response = admin_client.post("/admin/phase", data={"phase": phase, "action": action,
+                                                       "csrf_token": admin_client.csrf})
+    assert response.status_code == 302, response.status_code
+
+
+def open_matching(admin_client, clustering: str = CLUSTERING, action: str = "open") -> None:
+    response = admin_client.post("/admin/matching", data={"clustering": clustering, "action": action,
+                                                          "csrf_token": admin_client.csrf})
+    assert response.status_code == 302, response.status_code
+
+
+def post_json(client, url: str, body) -> object:
+    return client.post(url, json=body, headers={"X-CSRFToken": client.csrf})
+
+
+def rate(client, pair_id: str, den=1, con=2, **extra):
+    return post_json(client, "/pairs/answer", {"pair_id": pair_id, "denotative": den, "connotative": con, **extra})
+
+
+def db_rows(study: Study, sql: str, params=()) -> list:
+    """Rows read through a separate connection (what is really on disk)."""
+    from annotate import db
+
+    conn = db.connect(study.annotations_db)
+    try:
+        return [dict(r) for r in conn.execute(sql, params).fetchall()]
+    finally:
+        conn.close()
