@@ -1,0 +1,309 @@
+"""Grid: run every embedding x reduction x clusterer combination of a GRID.yaml.
+
+The orchestrator holds no algorithm: it reads and checks the grid file
+(:func:`load_grid`), expands it into clusterings with readable, stable ids
+(:func:`plan_jobs`), shares the expensive work between them and writes one
+``clusterings/<id>/`` folder per combination (:func:`run_grid`).
+
+Work shared (see ``docs/scaling.md`` and ``bench/grid.py``):
+
+* one kNN graph per embedding and metric, at the grid's largest UMAP
+  ``n_neighbors``, sliced for the smaller ones (:func:`pipeline.reduce.knn_graph`);
+* one full PCA per embedding, sliced per number of components / variance fraction;
+* each reduction is computed once and clustered with every clusterer setting;
+* reductions run in parallel worker processes (``n_jobs``), each with its own
+  share of the numba/BLAS threads.
+
+Combinations whose folder is complete with the same configuration are skipped
+(resumable); ``force=True`` recomputes them.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+import pandas as pd
+
+from pipeline import cluster as clustering
+from pipeline import keywords as kw
+from pipeline import reduce as reducing
+from pipeline.study import Study, UserError, now_iso, toolkit_version
+from pipeline.gridfile import Grid, Step, load_grid, resolve_grid_path  # noqa: F401  (re-exported)
+
+VERSIONED = ("umap-learn", "pynndescent", "hdbscan", "scikit-learn", "numpy", "numba")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One clustering to produce: an embedding, a reduction, a clusterer."""
+
+    embedding: str
+    reduction: Step
+    clusterer: Step
+    reassign: bool
+
+    @property
+    def clustering_id(self) -> str:
+        tail = "-reassigned" if self.reassign else ""
+        return f"{self.embedding}--{self.reduction.id}--{self.clusterer.id}{tail}"
+
+
+@dataclass
+class Outcome:
+    """What happened to one job: ``status`` is "written", "skipped" or "kept"."""
+
+    clustering_id: str
+    status: str
+    summary: dict = field(default_factory=dict)
+
+
+def plan_jobs(study: Study, grid: Grid) -> list[Job]:
+    """All combinations of the grid for this study, in a stable order.
+
+    Raises UserError when ``embeddings: all`` finds none or an id is unknown.
+    """
+    known = study.list_embeddings()
+    if grid.embeddings == "all":
+        embeddings = known
+        if not embeddings:
+            raise UserError(f"study {study.root} has no embeddings yet: run `semclust embed` first")
+    else:
+        embeddings = list(grid.embeddings)
+        missing = [e for e in embeddings if e not in known]
+        if missing:
+            raise UserError(f"{grid.source}: embeddings: no embedding {', '.join(map(repr, missing))} "
+                            f"in study (known: {', '.join(known) or 'none'})")
+    return [Job(e, r, c, grid.reassign_outliers)
+            for e in embeddings for r in grid.reductions for c in grid.clusterers]
+
+
+def job_config(job: Job, grid: Grid, seed: int) -> dict:
+    """The parameters that define a clustering; a folder with other ones is not reused."""
+    return {
+        "embedding": job.embedding,
+        "reduction": {"method": job.reduction.method, **job.reduction.params},
+        "clusterer": {"method": job.clusterer.method, **job.clusterer.params},
+        "reassign_outliers": job.reassign,
+        "seed": seed,
+        "keywords": {"k": grid.keywords_k, "from": grid.keywords_from,
+                     "stopwords": str(grid.stopwords) if grid.stopwords else "default"},
+    }
+
+
+def library_versions() -> dict:
+    """Installed versions of the libraries a clustering depends on."""
+    from importlib import metadata
+
+    versions = {"python": sys.version.split()[0], "semclust": toolkit_version()}
+    for name in VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _existing_status(study: Study, job: Job, config: dict) -> str | None:
+    """None when the job must run; "skipped" (same config) or "kept" (other config)."""
+    folder = study.clustering_dir(job.clustering_id)
+    if not (folder / "labels.csv").is_file() or not (folder / "params.json").is_file():
+        return None
+    try:
+        old = study.read_clustering_json(job.clustering_id, "params.json").get("config")
+    except ValueError:
+        return None
+    return "skipped" if old == config else "kept"
+
+
+def _keyword_texts(study: Study, grid: Grid, info: dict, image_ids: list[str]):
+    """Descriptions aligned with ``image_ids`` and their source, or (None, note)."""
+    source = str(info.get("source", ""))
+    describer = source.split(":", 1)[1] if source.startswith("descriptions:") else grid.keywords_from
+    if not describer:
+        return None, (f"no keywords: embedding source is {source or 'unknown'!r} and the grid "
+                      "names no `keywords_from` describer")
+    descriptions = study.read_descriptions(describer)
+    if "text" not in descriptions.columns:
+        return None, f"no keywords: descriptions {describer!r} have no text"
+    texts = descriptions.set_index("image_id")["text"].reindex(image_ids)
+    return texts.reset_index(drop=True), f"descriptions:{describer}"
+
+
+def _worker(data, reduction: Step, clusterers: list[Step], seed: int, knn, reassign: bool,
+            threads: int):
+    """Reduce once (UMAP) or take the given PCA projection, then run every clusterer."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    with threadpool_limits(limits=threads):
+        start = time.perf_counter()
+        if reduction.method == "umap":
+            p = reduction.params
+            Y = reducing.umap_reduce(data, p["n_components"], p["n_neighbors"], p["min_dist"],
+                                     p["metric"], seed=seed, knn=knn)
+        else:
+            Y = data
+        reduce_s = time.perf_counter() - start
+        results = []
+        for step in clusterers:
+            start = time.perf_counter()
+            labels = clustering.fit_clusterer(Y, step.method, step.params, seed=seed, n_jobs=threads)
+            if reassign:
+                labels = clustering.reassign_outliers(Y, labels)
+            results.append((step, labels, time.perf_counter() - start))
+    return reduction, Y.shape[1], reduce_s, results
+
+
+def _prepare_data(X, jobs: list[Job], grid: Grid, seed: int, echo) -> tuple[dict, dict]:
+    """Shared inputs per reduction: kNN graphs for UMAP, PCA projections; and their notes."""
+    reductions = list(dict.fromkeys(j.reduction for j in jobs))
+    payload, notes = {}, {}
+    umap_k: dict[str, int] = {}
+    for step in grid.reductions:  # the whole grid, so a resumed run builds the same graph
+        if step.method == "umap":
+            metric = step.params["metric"]
+            umap_k[metric] = max(umap_k.get(metric, 0), step.params["n_neighbors"])
+    graphs = {}
+    for metric in sorted({r.params["metric"] for r in reductions if r.method == "umap"}):
+        start = time.perf_counter()
+        graphs[metric] = reducing.knn_graph(X, umap_k[metric], metric, seed=seed)
+        echo(f"kNN graph ({metric}, k={graphs[metric].k}, {graphs[metric].method}) "
+             f"in {time.perf_counter() - start:.1f} s, shared by all UMAP settings")
+    basis = None
+    for step in reductions:
+        if step.method == "umap":
+            graph = graphs[step.params["metric"]]
+            payload[step] = (X, graph)
+            notes[step] = {"n_components_kept": step.params["n_components"],
+                           "knn": {"k": graph.k, "method": graph.method, "shared": True}}
+        else:
+            basis = basis or reducing.pca_basis(X, seed)
+            Y, info = reducing.pca_reduce(X, step.params["n_components"], seed, basis=basis)
+            payload[step], notes[step] = (Y, None), info
+            if isinstance(step.params["n_components"], float):
+                echo(f"{step.id} kept {info['n_components_kept']} components "
+                     f"({info['explained_variance']:.1%} of the variance)")
+        if notes[step]["n_components_kept"] > reducing.MANY_DIMENSIONS:
+            echo(f"warning: {step.id} leaves {notes[step]['n_components_kept']} dimensions "
+                 f"(> {reducing.MANY_DIMENSIONS}): HDBSCAN gets very slow there")
+    return payload, notes
+
+
+def _write(study: Study, job: Job, config: dict, ids, labels, texts, kw_source: str,
+           stop_words, red_note: dict, seconds: dict, meta: dict) -> dict:
+    """Write one clustering folder; returns its summary."""
+    labels_s = pd.Series(labels, name="cluster")
+    if texts is not None:
+        keywords = kw.cluster_keywords(texts, labels_s, k=config["keywords"]["k"],
+                                       stop_words=stop_words)
+    else:
+        keywords = pd.DataFrame(columns=["cluster", "rank", "term", "score"])
+    summary = {**clustering.cluster_summary(labels),
+               "n_components": red_note["n_components_kept"], "keywords_source": kw_source}
+    params = {
+        "clustering_id": job.clustering_id,
+        "config": config,
+        "reduction": {"method": job.reduction.method, **job.reduction.params, **red_note},
+        "clusterer": {"method": job.clusterer.method, **job.clusterer.params},
+        "keywords": {"source": kw_source, "k": config["keywords"]["k"],
+                     "tfidf": kw.TFIDF_SETTINGS, "stopwords": config["keywords"]["stopwords"]},
+        **meta,
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "created_at": now_iso(),
+    }
+    frame = pd.DataFrame({"image_id": list(ids), "cluster": labels_s.astype(int)})
+    study.write_clustering(job.clustering_id, frame, params, keywords, summary)
+    return summary
+
+
+def _run_embedding(study: Study, grid: Grid, embedding: str, jobs: list[Job], force: bool,
+                   n_jobs: int, echo, progress: bool) -> list[Outcome]:
+    """Run the pending jobs of one embedding."""
+    from joblib import Parallel, delayed
+    from tqdm import tqdm
+
+    seed = grid.seed if grid.seed is not None else study.seed
+    configs = {j: job_config(j, grid, seed) for j in jobs}
+    outcomes, pending = [], []
+    for job in jobs:
+        status = None if force else _existing_status(study, job, configs[job])
+        if status == "kept":
+            echo(f"warning: {job.clustering_id} exists with other parameters; kept it "
+                 "(use --force to recompute)")
+        if status:
+            outcomes.append(Outcome(job.clustering_id, status))
+        else:
+            pending.append(job)
+    if not pending:
+        echo(f"{embedding}: all {len(jobs)} clusterings exist; nothing to do")
+        return outcomes
+    X, ids, info = study.read_embeddings(embedding)
+    texts, kw_source = _keyword_texts(study, grid, info, ids)
+    if texts is None:
+        echo(f"{embedding}: {kw_source}")
+    stop_words = kw.default_stop_words(grid.stopwords)
+    payload, notes = _prepare_data(X, pending, grid, seed, echo)
+    meta = {"embedding": {"id": embedding, "n_images": int(len(X)), "dim": int(X.shape[1]),
+                          "info": info},
+            "seed": seed, "grid_file": str(grid.source), "versions": library_versions(),
+            "toolkit_version": toolkit_version()}
+    by_reduction: dict[Step, list[Job]] = {}
+    for job in pending:
+        by_reduction.setdefault(job.reduction, []).append(job)
+    # UMAP tasks first (longest), so the parallel workers finish together
+    order = sorted(by_reduction, key=lambda r: r.method != "umap")
+    workers = max(1, min(n_jobs, len(order)))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    tasks = (delayed(_worker)(payload[r][0], r, [j.clusterer for j in by_reduction[r]], seed,
+                              payload[r][1], grid.reassign_outliers, threads) for r in order)
+    runner = Parallel(n_jobs=workers, return_as="generator_unordered") if workers > 1 else None
+    results = runner(tasks) if runner else (f(*a, **k) for f, a, k in tasks)
+    bar = tqdm(total=len(pending), desc=f"cluster {embedding}", unit="clustering",
+               file=sys.stderr, disable=not progress)
+    with bar:
+        for reduction, dims, reduce_s, fits in results:
+            jobs_here = {j.clusterer: j for j in by_reduction[reduction]}
+            for step, labels, cluster_s in fits:
+                job = jobs_here[step]
+                summary = _write(study, job, configs[job], ids, labels, texts, kw_source,
+                                 stop_words, notes[reduction],
+                                 {"reduce": reduce_s, "cluster": cluster_s}, meta)
+                outcomes.append(Outcome(job.clustering_id, "written", summary))
+                bar.update(1)
+    return outcomes
+
+
+def run_grid(study: Study, grid: Grid, force: bool = False, n_jobs: int | None = None,
+             echo=None, progress: bool = True) -> list[Outcome]:
+    """Produce every clustering of ``grid`` in ``study``.
+
+    Parameters
+    ----------
+    study : Study
+    grid : Grid
+        From :func:`load_grid`.
+    force : bool
+        Recompute clusterings that already exist.
+    n_jobs : int, optional
+        Worker processes (default: ``min(2, CPU count)``); 1 runs in this process.
+    echo : callable, optional
+        Receives one-line notes and warnings (default: print to stderr).
+    progress : bool
+        Show a tqdm bar on stderr.
+
+    Returns
+    -------
+    list of Outcome, in plan order.
+    """
+    echo = echo or (lambda msg: print(msg, file=sys.stderr))
+    n_jobs = n_jobs or min(2, os.cpu_count() or 1)
+    jobs = plan_jobs(study, grid)
+    outcomes = []
+    for embedding in dict.fromkeys(j.embedding for j in jobs):
+        outcomes += _run_embedding(study, grid, embedding,
+                                   [j for j in jobs if j.embedding == embedding],
+                                   force, n_jobs, echo, progress)
+    rank = {j.clustering_id: i for i, j in enumerate(jobs)}
+    return sorted(outcomes, key=lambda o: rank[o.clustering_id])
