@@ -42,7 +42,7 @@ def sample() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing phase of the same name.")
 def pairs_command(study_dir, n, phase, seed, exclude_phases, describer, stratify, same_fraction,
                   force) -> None:
-    """Draw random pairs of distinct images for coders into samples/pairs.csv.
+    """Draw random image pairs for coders (samples/pairs.csv).
 
     Pairs are drawn uniformly, without replacement, from images with status ok
     and a description; no pair of an earlier phase is drawn again.
@@ -75,7 +75,9 @@ def pairs_command(study_dir, n, phase, seed, exclude_phases, describer, stratify
 @SEED
 @click.option("--force", is_flag=True, help="Replace an existing sets file.")
 def sets_command(study_dir, clustering_id, per_cluster, size, seed, force) -> None:
-    """Draw matching sets of one clustering into samples/sets/<clustering>.csv.
+    """Draw matching sets of one clustering (samples/sets/).
+
+    Sets are written to samples/sets/<clustering>.csv.
 
     Images are drawn without replacement within each non-noise cluster; a
     cluster too small for all its sets gets fewer, with a warning.
@@ -110,7 +112,7 @@ def _count(value) -> str:
               help="Wanted probability of reaching both targets.")
 @click.option("--describer", default=None, help="Describer defining the pool (needed if several).")
 def plan_command(study_dir, target_same, target_diff, budget, confidence, describer) -> None:
-    """Say how many random pairs each clustering needs before anyone rates.
+    """Size the pair sample: pairs needed per clustering.
 
     A pair counts for a clustering as same-cluster (both images in one cluster)
     or different-cluster (in two clusters); pairs with a noise image are lost.

@@ -236,6 +236,10 @@ def test_stratified_pairs_record_stratum_and_horvitz_thompson_weight(study, run_
     diff_pop = math.comb(30, 2) - same_pop
     expected = np.where(pairs["stratum"] == "same", same_pop / 24, diff_pop / 16)
     assert np.allclose(pairs["weight"], expected)
+    meta = samples.read_pairs_meta(study)["phases"]["1"]
+    assert meta["stratify"] == "c1" and meta["seed"] == SEED and meta["n_images"] == 30
+    assert meta["strata"] == {"same": {"population": same_pop, "sampled": 24},
+                              "diff": {"population": diff_pop, "sampled": 16}}
 
 
 def test_stratified_phase_after_plain_phase_fills_weights_of_both(study, run_cli):
@@ -363,7 +367,7 @@ def test_sets_same_seed_same_bytes_and_refuse_overwrite(tmp_path, study, run_cli
 def test_sets_bad_input_exits_2(study, run_cli, args, message):
     result = run_cli("sample", "sets", "--study", study.root, *args)
     assert result.exit_code == 2 and message in result.stderr
-    assert not list(study.sets_dir.glob("*.csv")) if study.sets_dir.exists() else True
+    assert not list(study.sets_dir.glob("*.csv"))
 
 
 # --- plan --------------------------------------------------------------------
