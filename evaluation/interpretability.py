@@ -132,6 +132,36 @@ def confusion(truth, label, clusters: Sequence[int]) -> dict:
     return {"clusters": [str(c) for c in clusters], "counts": counts.tolist()}
 
 
+def merged_groups(mapping: dict[int, int]) -> list[list[str]]:
+    """The groups of more than one cluster in a :func:`parse_merge` mapping, ids as strings."""
+    groups: dict[int, list[int]] = {}
+    for cluster, root in mapping.items():
+        groups.setdefault(root, []).append(cluster)
+    return [[str(c) for c in sorted(g)] for _, g in sorted(groups.items()) if len(g) > 1]
+
+
+def label_scores(labelled: pd.DataFrame, clusters: Sequence[int]) -> dict:
+    """Accuracy, precision/recall, baseline, rule counts and confusion of labelled sets.
+
+    ``labelled`` has ``cluster`` (true), ``label`` and ``rule`` per matched set.
+    """
+    truth, label = labelled["cluster"].to_numpy(), labelled["label"].to_numpy()
+    per_cluster = precision_recall(truth, label, clusters)
+    recalls = [v["recall"] for v in per_cluster.values() if v["recall"] is not None]
+    return {
+        "n_sets": int(len(labelled)),
+        "n_clusters": len(clusters),
+        "accuracy": float(np.mean(truth == label)) if len(labelled) else None,
+        "precision_macro": float(np.mean([v["precision"] for v in per_cluster.values()])),
+        "recall_macro": float(np.mean(recalls)) if recalls else None,
+        "random_baseline": 1 / len(clusters),
+        "per_cluster": per_cluster,
+        "n_majority": int((labelled["rule"] == "majority").sum()),
+        "n_tie_first_evaluator": int((labelled["rule"] == "first_evaluator").sum()),
+        "confusion": confusion(truth, label, clusters),
+    }
+
+
 def interpretability(matches: pd.DataFrame, sets: pd.DataFrame,
                      evaluators: Sequence[str] | None = None, merge: Iterable = ()) -> dict:
     """Results of the matching test.
@@ -187,29 +217,12 @@ def interpretability(matches: pd.DataFrame, sets: pd.DataFrame,
     matches = matches.assign(chosen_cluster=matches["chosen_cluster"].map(mapping))
     clusters = sorted(set(sets["cluster"]))
     labelled = set_labels(matches, order).merge(sets[["set_id", "cluster"]], on="set_id")
-    truth, label = labelled["cluster"].to_numpy(), labelled["label"].to_numpy()
-    per_cluster = precision_recall(truth, label, clusters)
-    recalls = [v["recall"] for v in per_cluster.values() if v["recall"] is not None]
+    result = label_scores(labelled, clusters)
     kappas, kappa_notes = evaluator_kappa(matches, order, clusters)
     defined = [v for v in kappas.values() if v is not None]
-    result = {
-        "n_sets": int(len(labelled)),
-        "n_clusters": len(clusters),
-        "accuracy": float(np.mean(truth == label)) if len(labelled) else None,
-        "precision_macro": float(np.mean([v["precision"] for v in per_cluster.values()])),
-        "recall_macro": float(np.mean(recalls)) if recalls else None,
-        "random_baseline": 1 / len(clusters),
-        "per_cluster": per_cluster,
-        "evaluator_kappa": kappas,
-        "evaluator_kappa_mean": float(np.mean(defined)) if defined else None,
-        "n_majority": int((labelled["rule"] == "majority").sum()),
-        "n_tie_first_evaluator": int((labelled["rule"] == "first_evaluator").sum()),
-        "confusion": confusion(truth, label, clusters),
-        "merged": [sorted(str(k) for k, v in mapping.items() if v == root)
-                   for root in sorted(set(mapping.values()))
-                   if sum(v == root for v in mapping.values()) > 1],
-        "n_sets_unmatched": int(len(sets) - len(labelled)),
-    }
+    result.update(evaluator_kappa=kappas,
+                  evaluator_kappa_mean=float(np.mean(defined)) if defined else None,
+                  merged=merged_groups(mapping), n_sets_unmatched=int(len(sets) - len(labelled)))
     if kappa_notes or len(order) < 2:
         result["evaluator_kappa_note"] = "; ".join(kappa_notes) or "undefined: one evaluator"
     if not len(labelled):

@@ -143,3 +143,9 @@ def test_interpretability_cli_reads_a_study(tmp_path, run_cli):
     assert json.loads(result.stdout)["n_sets"] == 6
     missing = run_cli("interpretability", "--study", study.root)
     assert missing.exit_code == 2 and "umap5-mcs50" in missing.stderr
+
+
+def test_merged_groups_sort_cluster_ids_numerically():
+    from evaluation.interpretability import merged_groups
+
+    assert merged_groups(parse_merge(["10,2", "3,4"], [2, 3, 4, 10])) == [["2", "10"], ["3", "4"]]
