@@ -126,8 +126,8 @@ def _draw_enumerated(rng, stratum, n, lab, taken) -> list[tuple[int, int]]:
     """Draw ``n`` pairs of a small stratum by listing every candidate pair."""
     m = len(lab)
     if stratum == "same":
-        parts = [(mem[np.triu_indices(len(mem), 1)[0]], mem[np.triu_indices(len(mem), 1)[1]])
-                 for mem in _cluster_members(lab)]
+        parts = [(mem[i], mem[j]) for mem in _cluster_members(lab)
+                 for i, j in [np.triu_indices(len(mem), 1)]]
         a = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, dtype=np.int64)
         b = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, dtype=np.int64)
     else:
