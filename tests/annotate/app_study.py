@@ -12,6 +12,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from PIL import Image
 
@@ -30,14 +31,25 @@ class AppStudy:
     sets: pd.DataFrame | None = None
 
 
-def make_study(root: Path, n_pairs_phase1: int = 4, n_pairs_phase2: int = 2, size=(96, 64)) -> AppStudy:
-    """Create a study with 8 images, pairs in phases "1" and "2", sets of one clustering, 5 people."""
+def make_study(root: Path, n_pairs_phase1: int = 4, n_pairs_phase2: int = 2, size=(96, 64),
+               photo_like: bool = False) -> AppStudy:
+    """Create a study with 8 images, pairs in phases "1" and "2", sets of one clustering, 5 people.
+
+    ``photo_like`` writes noisy JPEGs (like real photos: costly to decode) instead of flat PNGs.
+    """
     image_dir = root / "images"
     image_dir.mkdir(parents=True)
     rows = []
+    rng = np.random.default_rng(0)
     for i, colour in enumerate(COLOURS):
-        path = image_dir / f"img{i}.png"
-        Image.new("RGB", size, colour).save(path)
+        if photo_like:
+            path = image_dir / f"img{i}.jpg"
+            base = np.array(Image.new("RGB", (1, 1), colour)).reshape(1, 1, 3).astype(np.int16)
+            noise = rng.integers(-60, 60, size=(size[1], size[0], 3))
+            Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8)).save(path, quality=85)
+        else:
+            path = image_dir / f"img{i}.png"
+            Image.new("RGB", size, colour).save(path)
         rows.append({"image_id": f"i{i}", "path": path.name,
                      "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                      "width": size[0], "height": size[1], "status": "ok", "error": ""})
