@@ -248,12 +248,20 @@ def validate_matches(matches: pd.DataFrame, sets: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Check a pairs table (unique pair ids, both images given); return a typed copy."""
+    """Check a pairs table (unique pair ids, both images given, weights > 0); return a typed copy.
+
+    ``weight``, when present, is the pair's inverse inclusion probability
+    (written by ``semclust sample`` for stratified samples).
+    """
     what = "pairs"
     out = pairs.copy()
     for column in PAIR_REQUIRED:
         out[column] = _text_column(pairs, column, what)
     fail_rows(pairs, out["pair_id"].duplicated(keep=False), what, "duplicate pair_id")
+    if "weight" in pairs.columns:
+        weight = pd.to_numeric(pairs["weight"], errors="coerce")
+        fail_rows(pairs, ~(weight > 0), what, "weight must be a positive number")
+        out["weight"] = weight.astype(float)
     return out
 
 

@@ -62,19 +62,28 @@ def pair_membership(pairs: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"pair_id": pairs["pair_id"].to_numpy(), "same": same.to_numpy()})
 
 
-def pair_f1(rating, same, threshold: float = THRESHOLD) -> dict:
+def _weights(weight, n: int) -> np.ndarray:
+    """Pair weights as floats (all 1 when ``weight`` is None)."""
+    return np.ones(n) if weight is None else np.asarray(weight, dtype=float)
+
+
+def pair_f1(rating, same, threshold: float = THRESHOLD, weight=None) -> dict:
     """Pair-counting precision, recall and F1 of "same cluster" against "related".
 
     A pair is related when its rating >= ``threshold``. Precision = related
     same-cluster pairs / same-cluster pairs; recall = related same-cluster
     pairs / related pairs; F1 their harmonic mean (None when undefined).
+    With ``weight`` (inverse inclusion probabilities) every count is a sum of
+    weights.
 
     >>> pair_f1([2, 2, 0, 1, 0], [True, True, True, False, False])
     {'precision': 0.6666666666666666, 'recall': 0.6666666666666666, 'f1': 0.6666666666666666, 'threshold': 1.0}
     """
     rating, same = np.asarray(rating, float), np.asarray(same, bool)
+    w = _weights(weight, rating.size)
     related = rating >= threshold
-    hits, n_same, n_related = int(np.sum(related & same)), int(same.sum()), int(related.sum())
+    hits, n_same, n_related = (float(w[related & same].sum()), float(w[same].sum()),
+                               float(w[related].sum()))
     precision = hits / n_same if n_same else None
     recall = hits / n_related if n_related else None
     f1 = (2 * precision * recall / (precision + recall)
@@ -82,65 +91,79 @@ def pair_f1(rating, same, threshold: float = THRESHOLD) -> dict:
     return {"precision": precision, "recall": recall, "f1": f1, "threshold": float(threshold)}
 
 
-def score_ci(rating, same, n_boot: int = N_BOOTSTRAP, rng=None):
+def _group_means(rating, weight, index) -> np.ndarray:
+    """Weighted means of ``rating`` over each row of the index matrix ``index``."""
+    return (rating[index] * weight[index]).sum(axis=1) / weight[index].sum(axis=1)
+
+
+def score_ci(rating, same, n_boot: int = N_BOOTSTRAP, rng=None, weight=None):
     """95% percentile bootstrap interval of s_s - s_d, stratified by group.
 
     Each replicate resamples the same-cluster pairs (n_same draws) and the
-    different-cluster pairs (n_diff draws) separately with replacement;
-    the interval is the 2.5th and 97.5th percentiles of the replicate scores.
-    None when a group has fewer than two pairs or ``n_boot`` is 0.
+    different-cluster pairs (n_diff draws) separately with replacement, each
+    pair keeping its weight, and recomputes the (weighted) means; the interval
+    is the 2.5th and 97.5th percentiles of the replicate scores. None when a
+    group has fewer than two pairs or ``n_boot`` is 0.
     """
     rating, same = np.asarray(rating, float), np.asarray(same, bool)
-    r_same, r_diff = rating[same], rating[~same]
-    if n_boot <= 0 or r_same.size < 2 or r_diff.size < 2:
+    w = _weights(weight, rating.size)
+    groups = [np.flatnonzero(same), np.flatnonzero(~same)]
+    if n_boot <= 0 or min(g.size for g in groups) < 2:
         return None
     rng = rng if rng is not None else np.random.default_rng(DEFAULT_SEED)
-    boot_same = r_same[rng.integers(0, r_same.size, (n_boot, r_same.size))].mean(axis=1)
-    boot_diff = r_diff[rng.integers(0, r_diff.size, (n_boot, r_diff.size))].mean(axis=1)
+    boot_same, boot_diff = (_group_means(rating, w, g[rng.integers(0, g.size, (n_boot, g.size))])
+                            for g in groups)
     low, high = np.percentile(boot_same - boot_diff, [2.5, 97.5])
     return [float(low), float(high)]
 
 
-def permutation_p(rating, same, n_permutations: int = N_PERMUTATIONS, rng=None):
+def permutation_p(rating, same, n_permutations: int = N_PERMUTATIONS, rng=None, weight=None):
     """One-sided permutation p-value of s_s - s_d > 0.
 
     The same/different labels of the clustered pairs are shuffled
-    ``n_permutations`` times (n_same and n_diff stay fixed) and
-    p = (1 + #{permuted score >= observed}) / (1 + n_permutations).
-    None when a group is empty or ``n_permutations`` is 0.
+    ``n_permutations`` times (n_same and n_diff stay fixed; each pair keeps its
+    rating and weight) and p = (1 + #{permuted score >= observed}) /
+    (1 + n_permutations). None when a group is empty or ``n_permutations`` is 0.
     """
     rating, same = np.asarray(rating, float), np.asarray(same, bool)
-    n_same, n_diff = int(same.sum()), int((~same).sum())
-    if n_permutations <= 0 or n_same == 0 or n_diff == 0:
+    w = _weights(weight, rating.size)
+    if n_permutations <= 0 or same.all() or not same.any():
         return None
     rng = rng if rng is not None else np.random.default_rng(DEFAULT_SEED)
-    observed = rating[same].mean() - rating[~same].mean()
+
+    def scores(mask):
+        return (mask @ (w * rating)) / (mask @ w) - ((~mask) @ (w * rating)) / ((~mask) @ w)
+
+    observed = scores(same[None, :])[0]
     shuffled = rng.permuted(np.tile(same, (n_permutations, 1)), axis=1)
-    scores = (shuffled @ rating) / n_same - ((~shuffled) @ rating) / n_diff
-    exceed = int(np.sum(scores >= observed - 1e-12))
+    exceed = int(np.sum(scores(shuffled) >= observed - 1e-12))
     return (1 + exceed) / (1 + n_permutations)
 
 
 def quality_of(rating, same, min_pairs=MIN_PAIRS, threshold=THRESHOLD,
-               n_permutations=N_PERMUTATIONS, n_bootstrap=N_BOOTSTRAP, seed=None) -> dict:
+               n_permutations=N_PERMUTATIONS, n_bootstrap=N_BOOTSTRAP, seed=None,
+               weight=None) -> dict:
     """s_s, s_d, s_s - s_d and their uncertainty for clustered rated pairs.
 
     ``rating`` (float) and ``same`` (bool) are aligned arrays over the rated
-    pairs whose two images are both clustered. ``valid`` requires at least
-    ``min_pairs`` pairs in each group.
+    pairs whose two images are both clustered; ``weight`` (optional) their
+    inverse inclusion probabilities, making s_s and s_d Hajek (weighted)
+    means. ``valid`` requires at least ``min_pairs`` pairs in each group
+    (counted unweighted: it is about the amount of evidence).
     """
     rating, same = np.asarray(rating, float), np.asarray(same, bool)
+    w = _weights(weight, rating.size)
     rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
     n_same, n_diff = int(same.sum()), int((~same).sum())
-    s_same = float(rating[same].mean()) if n_same else None
-    s_diff = float(rating[~same].mean()) if n_diff else None
+    s_same = float(np.average(rating[same], weights=w[same])) if n_same else None
+    s_diff = float(np.average(rating[~same], weights=w[~same])) if n_diff else None
     result = {"s_same": s_same, "s_diff": s_diff,
               "score": s_same - s_diff if n_same and n_diff else None,
-              "ci95": score_ci(rating, same, n_bootstrap, rng),
+              "ci95": score_ci(rating, same, n_bootstrap, rng, weight),
               "n_same": n_same, "n_diff": n_diff,
               "valid": n_same >= min_pairs and n_diff >= min_pairs,
-              "p_value": permutation_p(rating, same, n_permutations, rng),
-              "pair_f1": pair_f1(rating, same, threshold)}
+              "p_value": permutation_p(rating, same, n_permutations, rng, weight),
+              "pair_f1": pair_f1(rating, same, threshold, weight)}
     if result["score"] is None:
         result["score_note"] = "undefined: no same-cluster or no different-cluster rated pair"
     return result
@@ -159,12 +182,25 @@ def rated_pairs(ratings: pd.DataFrame, pairs: pd.DataFrame, scale=(0, 1, 2),
     fail_rows(ratings, ~ratings["item_id"].isin(pairs["pair_id"]), "ratings",
               f"item_id is not a pair_id of {pairs.attrs.get('source', 'the pairs')}")
     joined = pair_ratings(ratings).rename(columns={"item_id": "pair_id"})
-    joined = joined.merge(pairs[["pair_id", "image_a", "image_b"]], on="pair_id", how="left")
+    extra = [c for c in ("phase", "weight") if c in pairs.columns]
+    joined = joined.merge(pairs[["pair_id", "image_a", "image_b", *extra]], on="pair_id",
+                          how="left")
     joined.attrs["stratified"] = "stratum" in pairs.columns
     joined.attrs["dimensions"] = list(dict.fromkeys(
         [d for d in DIMENSIONS if d in set(ratings["dimension"])]
         + sorted(set(ratings["dimension"]) - set(DIMENSIONS))))
     return joined
+
+
+def _weighting_note(kept: pd.DataFrame, stratified: bool) -> str | None:
+    """Why the means are unweighted, or how pooled phases are weighted (None: nothing to say)."""
+    if "weight" not in kept:
+        return ("pairs have a stratum but no weight column: s_same and s_diff are unweighted "
+                "means of the sampled pairs") if stratified else None
+    if "phase" in kept and kept["phase"].nunique() > 1:
+        return ("phases pooled: each pair weighted by its own phase's weight (1 / inclusion "
+                "probability within the phase); see docs/evaluation.md")
+    return None
 
 
 def score_rated_pairs(rated: pd.DataFrame, labels: pd.DataFrame, min_pairs=MIN_PAIRS,
@@ -179,15 +215,17 @@ def score_rated_pairs(rated: pd.DataFrame, labels: pd.DataFrame, min_pairs=MIN_P
         same = rows["pair_id"].map(membership["same"])
         kept = rows[same.notna().to_numpy()]
         flags = same[same.notna()].astype(bool).to_numpy()
+        weight = kept["weight"].to_numpy(float) if "weight" in kept else None
         scores = quality_of(kept["rating"].to_numpy(), flags, min_pairs, threshold,
-                            n_permutations, n_bootstrap, seed)
+                            n_permutations, n_bootstrap, seed, weight)
+        scores["weighted"] = weight is not None
         scores["n_rated_pairs"] = int(len(rows))
         scores["n_excluded"] = int(len(rows) - len(kept))
         scores["rating_source"] = {"consensus": int((kept["source"] == "consensus").sum()),
                                    "mean": int((kept["source"] == "mean").sum())}
-        if rated.attrs.get("stratified"):
-            scores["weighting_note"] = ("pairs.csv has a stratum column; s_same and s_diff are "
-                                        "unweighted means of the sampled pairs")
+        note = _weighting_note(kept, rated.attrs.get("stratified", False))
+        if note:
+            scores["weighting_note"] = note
         result[dimension] = scores
     return result
 

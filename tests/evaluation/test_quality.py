@@ -102,9 +102,31 @@ def test_quality_rating_of_an_unknown_pair_names_the_rows(tmp_path):
         quality_scores(read_ratings(tmp_path / "ratings.csv"), PAIRS, LABELS)  # file rows
 
 
-def test_quality_notes_stratified_pairs_are_unweighted():
+def test_quality_notes_stratified_pairs_without_weights_are_unweighted():
     q = quality_scores(hand_ratings(), PAIRS.assign(stratum="same"), LABELS)["connotative"]
-    assert "unweighted" in q["weighting_note"]
+    assert "unweighted" in q["weighting_note"] and q["weighted"] is False
+
+
+def test_quality_weights_pairs_by_inverse_inclusion_probability():
+    pairs = PAIRS.assign(stratum=["same", "same", "diff", "diff", "diff", "diff"],
+                         weight=[1.0, 3.0, 1.0, 3.0, 3.0, 3.0])
+    q = quality_scores(hand_ratings(), pairs, LABELS, min_pairs=2)["connotative"]
+    # Hajek means: s_s = (2*1 + 1.5*3) / 4, s_d = (0*1 + 0.5*3) / 4; counts stay unweighted.
+    assert q["s_same"] == pytest.approx(1.625) and q["s_diff"] == pytest.approx(0.375)
+    assert q["score"] == pytest.approx(1.25) and q["weighted"] is True
+    assert (q["n_same"], q["n_diff"]) == (2, 2) and "weighting_note" not in q
+    assert q["pair_f1"]["precision"] == 1.0
+    with pytest.raises(UserError, match=r"^pairs row 1: weight must be a positive number"):
+        quality_scores(hand_ratings(), pairs.assign(weight=[1.0, 0.0, 1, 1, 1, 1]), LABELS)
+
+
+def test_weighted_pair_f1_and_ci():
+    # related same-cluster weight 3, unrelated same-cluster weight 1 -> precision 3/4.
+    f1 = pair_f1([2.0, 0.0, 2.0], [True, True, False], weight=[3.0, 1.0, 1.0])
+    assert f1["precision"] == pytest.approx(0.75) and f1["recall"] == pytest.approx(0.75)
+    rating, same = np.array([2.0, 1.0, 2.0, 0.0, 1.0, 0.0]), np.array([1, 1, 1, 0, 0, 0], bool)
+    ci = score_ci(rating, same, 300, np.random.default_rng(0), weight=np.arange(1, 7.0))
+    assert ci[0] <= ci[1]
 
 
 # --- a real study folder ------------------------------------------------------
