@@ -102,10 +102,15 @@ def load_cache(study: Study, describer_id: str, model: str, prompt: str | None,
 
 
 class RecordWriter:
-    """Append JSON records to a ``.jsonl`` file; each one flushed and fsynced."""
+    """Append JSON records to a ``.jsonl`` file; each one flushed and (by default) fsynced.
 
-    def __init__(self, path: Path):
+    ``fsync=False`` only flushes (for answers that cost nothing to redo, such
+    as a file import); the file is fsynced once on close.
+    """
+
+    def __init__(self, path: Path, fsync: bool = True):
         self.path = Path(path)
+        self.fsync = fsync
         self.path.parent.mkdir(parents=True, exist_ok=True)
         torn = False
         if self.path.is_file() and self.path.stat().st_size:
@@ -119,9 +124,12 @@ class RecordWriter:
     def write(self, record: dict) -> None:
         self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        if self.fsync:
+            os.fsync(self._fh.fileno())
 
     def close(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
         self._fh.close()
 
     def __enter__(self):
@@ -167,9 +175,15 @@ class DescribeSummary:
 def study_items(study: Study) -> list[ImageItem]:
     """The study's readable images (``status == "ok"``) as describer items."""
     frame = study.read_images(status="ok")
-    return [ImageItem(image_id=str(row.image_id), path=study.image_path(str(row.path)),
+    root = study.image_root  # parsed once: Study.image_path re-reads study.yaml on every call
+    return [ImageItem(image_id=str(row.image_id), path=_under(root, str(row.path)),
                       sha256=str(row.sha256), width=_int(row.width), height=_int(row.height))
             for row in frame.itertuples(index=False)]
+
+
+def _under(root: Path, row_path: str) -> Path:
+    path = Path(row_path)
+    return path if path.is_absolute() else root / path
 
 
 def _int(value) -> int:
@@ -241,7 +255,7 @@ def describe_study(study: Study, describer, prompt: str | None = DEFAULT_PROMPT,
     if limit is not None and len(unique) > limit:
         summary.notes.append(f"--limit {limit}: {len(unique) - limit} image(s) left for a later run")
         unique = unique[:limit]
-    with RecordWriter(path) as writer:
+    with RecordWriter(path, fsync=getattr(describer, "costly", True)) as writer:
         for item in to_copy:
             writer.write(_copy_record(item, cache.by_sha[item.sha256]))
             summary.copied += 1

@@ -8,7 +8,8 @@ A describer is any object with
   one :class:`Description` per item, **in completion order**, as soon as each
   is ready (so the caller can save it before the next one finishes).
 
-A describer never raises for one bad image or one failed request: it yields a
+An optional ``costly = False`` says answers are free to redo (the orchestrator
+then skips the per-record fsync). A describer never raises for one bad image or one failed request: it yields a
 Description with ``error`` set and goes on. The orchestrator
 (:mod:`pipeline.describe`) owns caching, resuming and the records on disk.
 

@@ -120,6 +120,7 @@ class FileDescriber:
     """
 
     backend = "file"
+    costly = False  # re-importing is free: records need not be fsynced one by one
 
     def __init__(self, input_path: str | None = None, study: Study | None = None,
                  model: str | None = None, prompt: str | None = None):

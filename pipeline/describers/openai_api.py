@@ -28,7 +28,8 @@ from typing import Iterator
 from pipeline.describers import Description, ImageItem, load_image_bytes
 from pipeline.study import UserError
 
-_NO_KEY = "not-needed"  # local servers (vLLM, Ollama, llama.cpp) ignore the key
+_NO_KEY = "not-needed"
+_INLINE_LOAD_BYTES = 2 << 20  # smaller images are read on the event loop itself  # local servers (vLLM, Ollama, llama.cpp) ignore the key
 
 
 def resolve_api_key(base_url: str | None, api_key_env: str = "OPENAI_API_KEY") -> str:
@@ -126,6 +127,7 @@ class OpenAIDescriber:
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
         self.params = {"max_tokens": int(max_tokens), "temperature": float(temperature)}
+        import openai  # noqa: F401 - import now (slow, once) rather than inside the first request
 
     # --- the protocol -----------------------------------------------------
     def describe(self, items: list[ImageItem], prompt: str) -> Iterator[Description]:
@@ -168,7 +170,10 @@ class OpenAIDescriber:
     async def _describe_one(self, client, item: ImageItem, prompt: str) -> Description:
         start = time.monotonic()
         try:
-            data, mime = await asyncio.to_thread(load_image_bytes, item.path)
+            if item.path.stat().st_size < _INLINE_LOAD_BYTES:
+                data, mime = load_image_bytes(item.path)  # a thread hop costs more than this
+            else:
+                data, mime = await asyncio.to_thread(load_image_bytes, item.path)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is recorded
             return Description(item.image_id, error=f"cannot read image {item.path.name}: {exc}",
                                latency_s=time.monotonic() - start)

@@ -51,6 +51,8 @@ class ChatServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real inference servers do
+
             def do_POST(self):  # noqa: N802 - http.server API
                 server._handle(self)
 
@@ -140,3 +142,24 @@ def _send_raw(handler, status: int, data: bytes, content_type: str, headers=None
         handler.send_header(key, value)
     handler.end_headers()
     handler.wfile.write(data)
+
+
+def main() -> None:
+    """Run the server alone (for benchmarks): prints its URL, serves until killed."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="OpenAI-compatible test server on 127.0.0.1")
+    parser.add_argument("--delay", type=float, default=0.2, help="seconds before each answer")
+    args = parser.parse_args()
+    server = ChatServer(delay=args.delay).start()
+    print(server.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
