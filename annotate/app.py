@@ -13,10 +13,11 @@ development server.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from annotate import auth, db
@@ -56,7 +57,8 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
     )
     app.config.update({k: v for k, v in config.items() if k != "STUDY"})
     app.config["STUDY"] = str(study.root)
-    app.extensions["semclust"] = {"study": study, "catalog": Catalog(study)}
+    app.extensions["semclust"] = {"study": study, "catalog": Catalog(study),
+                                  "connections": threading.local()}  # one per server thread
 
     _register(app, images_only)
     return app
@@ -65,7 +67,6 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
 def _register(app: Flask, images_only: bool) -> None:
     from annotate.views import admin, consensus, images, login, matching, pairs
 
-    app.teardown_appcontext(_close_db)
     app.register_error_handler(UserError, _study_error)
     app.after_request(_security_headers)
     app.register_blueprint(images.bp)
@@ -75,12 +76,6 @@ def _register(app: Flask, images_only: bool) -> None:
     app.before_request(auth.load_person)
     for module in (login, pairs, matching, consensus, admin):
         app.register_blueprint(module.bp)
-
-
-def _close_db(exc: BaseException | None) -> None:
-    conn = g.pop("db", None)
-    if conn is not None:
-        conn.close()
 
 
 def _study_error(exc: UserError):

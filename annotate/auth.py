@@ -107,12 +107,19 @@ def load_person() -> None:
 
 
 def db_conn() -> sqlite3.Connection:
-    """The request's database connection (opened on first use, closed on teardown)."""
-    if "db" not in g:
-        from flask import current_app
+    """This server thread's database connection (opened on first use and kept).
 
-        g.db = db.connect(current_app.config["DATABASE"])
-    return g.db
+    Waitress runs a fixed set of threads; keeping one connection per thread
+    avoids re-opening the file on every request and the WAL checkpoint SQLite
+    runs when the last connection to a database closes.
+    """
+    from flask import current_app
+
+    local = current_app.extensions["semclust"]["connections"]
+    conn = getattr(local, "conn", None)
+    if conn is None:
+        conn = local.conn = db.connect(current_app.config["DATABASE"])
+    return conn
 
 
 def require_role(role: str):
