@@ -93,7 +93,8 @@ def image_url_builder(study: Study, mode: str, base_url: str | None = None,
 
     ``"local-files"``: Label Studio serves the files itself
     (``/data/local-files/?d=<path under LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT>``);
-    ``document_root`` defaults to the study's image root. ``"serve"``: our
+    ``document_root`` defaults to the parent of the study's image root (see
+    :func:`local_files_storage_path`). ``"serve"``: our
     ``semclust serve --images-only`` at ``base_url`` (``<base_url>/images/<image_id>``).
     """
     if mode not in URL_MODES:
@@ -106,7 +107,8 @@ def image_url_builder(study: Study, mode: str, base_url: str | None = None,
                             "(where `semclust serve --images-only` runs)")
         base = base_url.rstrip("/")
     else:
-        root = Path(document_root or study.image_root).resolve()
+        root = local_files_storage_path(study, document_root).parent if document_root is None \
+            else Path(document_root).resolve()
 
     def url(image_id: str) -> str:
         if image_id not in paths:
@@ -122,6 +124,23 @@ def image_url_builder(study: Study, mode: str, base_url: str | None = None,
         return f"/data/local-files/?d={quote(rel.as_posix())}"
 
     return url
+
+
+def local_files_storage_path(study: Study, document_root: str | Path | None = None) -> Path:
+    """The folder to register as the project's Local Files storage in local-files mode.
+
+    Label Studio serves ``/data/local-files/`` only below a Local Files import
+    storage of the project, and that storage must be a strict subfolder of its
+    ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT``: it is the study's image root,
+    which must therefore lie below ``document_root`` (default: its parent).
+    """
+    images = study.image_root.resolve()
+    root = Path(document_root).resolve() if document_root else images.parent
+    if root not in images.parents:
+        raise UserError(f"the image root {images} must lie strictly below the local-files document "
+                        f"root {root} (Label Studio refuses a storage at the root itself); use "
+                        f"--document-root {images.parent} and the same LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT")
+    return images
 
 
 # --- pair tasks ---------------------------------------------------------------

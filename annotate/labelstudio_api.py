@@ -38,7 +38,8 @@ def _server(url: str, doing: str):
             raise UserError(f"Label Studio at {url} refused the API key while {doing} "
                             f"(HTTP {exc.status_code}): check the key, and that legacy tokens are "
                             "enabled (LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true) if it is one") from None
-        detail = exc.body.get("detail", exc.body) if isinstance(exc.body, dict) else exc.body
+        body = exc.body if isinstance(exc.body, dict) else {"detail": exc.body}
+        detail = " ".join(str(body.get(k)) for k in ("detail", "validation_errors") if body.get(k))
         raise UserError(f"Label Studio at {url} answered HTTP {exc.status_code} while {doing}: "
                         f"{str(detail)[:300]}") from None
 
@@ -105,12 +106,31 @@ def _task_refs(client, project_id: int) -> dict[str, int]:
         return {(t.data or {}).get("ref"): t.id for t in tasks}
 
 
+def ensure_local_storage(client, project_id: int, folder) -> bool:
+    """Register ``folder`` as a Local Files import storage of the project (never synced).
+
+    Label Studio serves ``/data/local-files/?d=...`` only below such a storage.
+    Returns True when one was added, False when the project already had it.
+    """
+    folder = str(folder)
+    with _server(client.semclust_url, "checking the project's local-files storage"):
+        if any(s.path == folder for s in client.import_storage.local.list(project=project_id)):
+            return False
+    with _server(client.semclust_url, f"adding the local-files storage {folder} (it must lie under "
+                                      "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT)"):
+        client.import_storage.local.create(project=project_id, path=folder, title="semclust images",
+                                           use_blob_urls=False, recursive_scan=True)
+    return True
+
+
 def push(client, study: Study, task: str, clustering_id: str | None,
-         url: Callable[[str], str]) -> dict:
+         url: Callable[[str], str], local_files_folder=None) -> dict:
     """Create (or find) the project and import the tasks it does not have yet.
 
-    Returns ``{"project": id, "title", "imported": n, "already": n}``. Raises
-    UserError when the project holds tasks that are not in this study.
+    ``local_files_folder``, in local-files mode, is registered as the project's
+    Local Files storage so Label Studio serves the images. Returns
+    ``{"project": id, "title", "imported": n, "already": n}``. Raises UserError
+    when the project holds tasks that are not in this study.
     """
     config, tasks = ls.build(study, task, clustering_id, url)
     title = project_title(study, task, clustering_id)
@@ -119,6 +139,8 @@ def push(client, study: Study, task: str, clustering_id: str | None,
         with _server(client.semclust_url, "creating the project"):
             project = client.projects.create(title=title, label_config=config,
                                              description=_description(task))
+    if local_files_folder is not None:
+        ensure_local_storage(client, project.id, local_files_folder)
     existing = _task_refs(client, project.id)
     ours = {t["data"]["ref"] for t in tasks}
     strangers = [r for r in existing if r not in ours]

@@ -20,8 +20,8 @@ _key_env = click.option("--api-key-env", default="LABEL_STUDIO_API_KEY", show_de
 
 def _image_options(func):
     func = click.option("--document-root", type=click.Path(file_okay=False), default=None,
-                        help="local-files mode: Label Studio's LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT "
-                             "(default: the study's image root).")(func)
+                        help="local-files mode: Label Studio's LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT, "
+                             "a parent of the image root (default: the image root's parent).")(func)
     func = click.option("--image-base-url", default=None,
                         help="serve mode: where `semclust serve --images-only` runs, "
                              "e.g. http://localhost:5001.")(func)
@@ -90,7 +90,9 @@ def push_command(study_dir, task, clustering_id, url, api_key_env, image_url_mod
     study = Study.open(study_dir)
     image_url = ls.image_url_builder(study, image_url_mode, image_base_url, document_root)
     client = api.connect(url, key_env=api_key_env)
-    result = api.push(client, study, task, clustering_id, image_url)
+    folder = (ls.local_files_storage_path(study, document_root)
+              if image_url_mode == "local-files" else None)
+    result = api.push(client, study, task, clustering_id, image_url, folder)
     click.echo(f"project {result['project']} {result['title']!r}: imported {result['imported']} "
                f"task(s), {result['already']} already there")
 

@@ -104,6 +104,16 @@ def test_image_urls_in_both_modes(study):
     assert served("i03") == "http://127.0.0.1:5001/images/i03"
 
 
+def test_local_files_default_document_root_is_the_image_roots_parent(study):
+    assert ls.image_url_builder(study, "local-files")("i03") == "/data/local-files/?d=images/img03.png"
+    assert ls.local_files_storage_path(study) == study.image_root.resolve()
+
+
+def test_document_root_equal_to_image_root_is_user_error(study):
+    with pytest.raises(UserError, match="strictly below the local-files document root"):
+        ls.local_files_storage_path(study, study.image_root)
+
+
 def test_image_outside_document_root_is_user_error(study, tmp_path):
     url = ls.image_url_builder(study, "local-files", document_root=tmp_path / "elsewhere")
     with pytest.raises(UserError, match="outside the local-files document root"):
