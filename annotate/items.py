@@ -141,11 +141,18 @@ class Catalog:
         return value
 
     def match_queue(self, open_clusterings: list[str], person: str, secret: str) -> list[MatchItem]:
-        """The matching items of the open clusterings for one evaluator, in file order."""
+        """The matching items of the open clusterings for one evaluator.
+
+        Clusterings in the given order; within one, sets in an order random per
+        evaluator but stable (sets files list each cluster's sets together, and
+        seeing them in a row would hint that they share a cluster).
+        """
         items = []
         for clustering in open_clusterings:
             texts = self.descriptions(clustering)
-            for row in self.sets(clustering).to_dict("records"):
+            rows = sorted(self.sets(clustering).to_dict("records"), key=lambda r: hashlib.sha256(
+                f"{clustering}\x1f{r['set_id']}\x1f{person}\x1forder".encode()).hexdigest())
+            for row in rows:
                 order = option_order(list(texts), clustering, row["set_id"], person)
                 labels = option_labels(len(order))
                 key = hashlib.sha256(f"{secret}\x1f{clustering}\x1f{row['set_id']}".encode()).hexdigest()[:20]

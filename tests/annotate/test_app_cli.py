@@ -119,7 +119,7 @@ def test_export_of_matches_and_of_an_empty_database(env, login, admin):
     assert pd.read_csv(matches).columns.tolist()[:4] == MATCH_COLUMNS
     admin.post("/admin/matching", data={"clustering": "umap5-hdb50", "action": "open", "csrf_token": admin.csrf})
     eve = login("eve")
-    item = eve.get("/matching/state").json["items"][1]  # set s2
+    item = next(i for i in eve.get("/matching/state").json["items"] if i["images"][0] == "/images/i3")  # set s2
     label = item["options"][0]["label"]
     eve.post("/matching/answer", json={"item": item["key"], "choice": label}, headers={"X-CSRFToken": eve.csrf})
     export_study(env.study)

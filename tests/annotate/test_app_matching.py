@@ -14,6 +14,15 @@ def evaluator(login, admin):
     return login("eve")
 
 
+SET_IMAGES = {"s1": ["/images/i0", "/images/i1", "/images/i2"], "s2": ["/images/i3", "/images/i4", "/images/i5"],
+              "s3": ["/images/i2", "/images/i0", "/images/i1"]}
+
+
+def item_of(items: list[dict], set_id: str) -> dict:
+    """The item showing the images of ``set_id`` (the page never names the set)."""
+    return next(i for i in items if i["images"] == SET_IMAGES[set_id])
+
+
 def choose(client, item: dict, text_prefix: str):
     """Pick the option whose description starts with ``text_prefix``; returns the response."""
     label = next(o["label"] for o in item["options"] if o["text"].startswith(text_prefix))
@@ -52,6 +61,15 @@ def test_matching_page_reveals_no_cluster_or_set_ids(evaluator):
                                                                   "word20, word21, word22"}
 
 
+def test_set_order_is_shuffled_per_evaluator_not_file_order(login, admin):
+    open_matching(admin)
+    orders = {name: [i["images"] for i in login(name).get("/matching/state").json["items"]]
+              for name in ("eve", "evan")}
+    file_order = [SET_IMAGES[s] for s in ("s1", "s2", "s3")]
+    assert sorted(orders["eve"]) == sorted(file_order)
+    assert orders["eve"] != orders["evan"] or orders["eve"] != file_order
+
+
 def test_option_order_is_the_same_on_every_visit(evaluator, login):
     first = evaluator.get("/matching/state").json["items"]
     again = login("eve").get("/matching/state").json["items"]
@@ -59,7 +77,7 @@ def test_option_order_is_the_same_on_every_visit(evaluator, login):
 
 
 def test_match_records_the_cluster_behind_the_chosen_label(evaluator, env):
-    item = evaluator.get("/matching/state").json["items"][0]  # set s1, cluster 0
+    item = item_of(evaluator.get("/matching/state").json["items"], "s1")  # cluster 0
     response = choose(evaluator, item, "word00")
     assert response.status_code == 200
     rows = db_rows(env.study, "SELECT clustering, set_id, chosen_cluster, shown_label FROM matches")
@@ -99,12 +117,14 @@ def test_matching_is_403_for_other_roles(login, name):
 
 def test_matching_resumes_and_edits_append(evaluator, login, env):
     items = evaluator.get("/matching/state").json["items"]
-    choose(evaluator, items[0], "word00")
-    choose(evaluator, items[1], "word10")
-    choose(evaluator, items[0], "word20")  # changed her mind
+    s1, s2 = item_of(items, "s1"), item_of(items, "s2")
+    choose(evaluator, s1, "word00")
+    choose(evaluator, s2, "word10")
+    choose(evaluator, s1, "word20")  # changed her mind
     state = login("eve").get("/matching/state").json
-    assert state["start"] == 2
-    assert state["items"][0]["answer"] == next(o["label"] for o in items[0]["options"] if o["text"].startswith("word20"))
+    assert state["items"][state["start"]]["images"] == SET_IMAGES["s3"]  # resumes at the open set
+    assert item_of(state["items"], "s1")["answer"] == next(
+        o["label"] for o in s1["options"] if o["text"].startswith("word20"))
     history = db_rows(env.study, "SELECT chosen_cluster FROM matches WHERE set_id = 's1' ORDER BY id")
     assert [r["chosen_cluster"] for r in history] == [0, 2]
     assert login("evan").get("/matching/state").json["start"] == 0  # others' choices are not shown

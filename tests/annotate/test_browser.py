@@ -139,7 +139,7 @@ def evaluator_session(browser, base, env, out) -> None:
     page.keyboard.press("Enter")
     shown(page, 1)
     rows = db_rows(env.study, "SELECT set_id, shown_label FROM matches")
-    assert rows == [{"set_id": "s1", "shown_label": "B"}]
+    assert len(rows) == 1 and rows[0]["shown_label"] == "B"
     page.reload()
     shown(page, 1)
     page.context.close()
