@@ -282,7 +282,8 @@ def embed_study(study: Study, source: str, model: str | None = None, embedder_id
     path = study.embedding_path(embedder_id)
     existing = _existing_info(study, embedder_id)
     if existing and existing.get("input_hash") == digest and not force:
-        skipped = [(s["image_id"], s["reason"]) for s in existing.get("skipped", [])]
+        stored = [(s["image_id"], s["reason"]) for s in existing.get("skipped", [])]
+        skipped = inputs.skipped if kind == "text" else stored
         return EmbedResult(embedder_id, path, int(existing.get("n", 0)), int(existing.get("dim", 0)),
                            model, True, False, skipped, inputs.notes)
     if kind == "text":
