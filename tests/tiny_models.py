@@ -9,8 +9,11 @@ Public builders:
 
 * :func:`build_tiny_llava` - a LLaVA-1.5-style vision-language model
   (CLIP vision tower + Llama), with processor, tokenizer and chat template.
-* :func:`llava_15_7b_config` - the configuration of LLaVA-1.5-7B (for a
-  random-weight model of the full size, built in memory on a GPU).
+* :func:`build_random_llava_15_7b` - a random-weight model of LLaVA-1.5-7B's
+  architecture (CLIP ViT-L/14-336 + a 7B Llama), built in memory on a GPU for
+  throughput benchmarks (throughput does not depend on weight values when the
+  generated length is fixed).
+* :func:`build_word_tokenizer`, :func:`build_llava_processor` - the parts.
 """
 from __future__ import annotations
 
@@ -67,7 +70,7 @@ def build_tiny_llava(path: str | Path, image_size: int = 32, patch_size: int = 8
     """
     import torch
     from transformers import (CLIPVisionConfig, LlamaConfig, LlavaConfig,
-                              LlavaForConditionalGeneration, LlavaProcessor)
+                              LlavaForConditionalGeneration)
 
     path = Path(path)
     tokenizer = build_word_tokenizer()
@@ -88,27 +91,69 @@ def build_tiny_llava(path: str | Path, image_size: int = 32, patch_size: int = 8
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.min_new_tokens = min_new_tokens
-    image_processor = _image_processor_class()(
-        size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size})
-    processor = LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer,
-                               patch_size=patch_size, vision_feature_select_strategy="default",
-                               num_additional_image_tokens=1, chat_template=LLAVA_CHAT_TEMPLATE)
+    processor = build_llava_processor(tokenizer, image_size, patch_size)
     model.save_pretrained(path)
     processor.save_pretrained(path)
     return path
 
 
-def llava_15_7b_config():
-    """``LlavaConfig`` of LLaVA-1.5-7B (CLIP ViT-L/14-336 + Vicuna-7B), from its published values."""
+def build_llava_processor(tokenizer, image_size: int, patch_size: int):
+    """A ``LlavaProcessor`` (CLIP image processor at ``image_size`` px, LLaVA chat template)."""
+    from transformers import LlavaProcessor
+
+    image_processor = _image_processor_class()(
+        size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size})
+    return LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                          patch_size=patch_size, vision_feature_select_strategy="default",
+                          num_additional_image_tokens=1, chat_template=LLAVA_CHAT_TEMPLATE)
+
+
+def llava_15_7b_config(tokenizer, text_layers: int = 32, vision_layers: int = 24):
+    """``LlavaConfig`` of LLaVA-1.5-7B (CLIP ViT-L/14-336 + Vicuna-7B), from its published values.
+
+    Token ids (image, pad, bos, eos) follow ``tokenizer``. ``text_layers`` and
+    ``vision_layers`` may be lowered for a small smoke test of the same shapes.
+    """
     from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig
 
-    vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-                              num_attention_heads=16, image_size=336, patch_size=14,
-                              projection_dim=768, hidden_act="quick_gelu")
-    text = LlamaConfig(vocab_size=32064, hidden_size=4096, intermediate_size=11008,
-                       num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
-                       max_position_embeddings=4096, rms_norm_eps=1e-5, pad_token_id=32001,
-                       bos_token_id=1, eos_token_id=2)
-    return LlavaConfig(vision_config=vision, text_config=text, image_token_index=32000,
+    vision = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096,
+                              num_hidden_layers=vision_layers, num_attention_heads=16,
+                              image_size=336, patch_size=14, projection_dim=768,
+                              hidden_act="quick_gelu")
+    text = LlamaConfig(vocab_size=len(tokenizer), hidden_size=4096, intermediate_size=11008,
+                       num_hidden_layers=text_layers, num_attention_heads=32,
+                       num_key_value_heads=32, max_position_embeddings=4096, rms_norm_eps=1e-5,
+                       pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                       eos_token_id=tokenizer.eos_token_id)
+    return LlavaConfig(vision_config=vision, text_config=text,
+                       image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
                        image_seq_length=576, vision_feature_select_strategy="default",
                        vision_feature_layer=-2, projector_hidden_act="gelu")
+
+
+def build_random_llava_15_7b(device: str = "cuda", dtype: str = "bfloat16", seed: int = 0,
+                             text_layers: int = 32, vision_layers: int = 24):
+    """A random-weight LLaVA-1.5-7B-architecture model in memory: ``(model, processor)``.
+
+    The tokenizer is a WordLevel one padded to LLaVA's 32,064-token vocabulary, so
+    every generated id decodes to a word. About 7.1e9 parameters (14 GB in
+    bfloat16) at the full depth; built directly on ``device``.
+    """
+    import torch
+    from transformers import LlavaForConditionalGeneration
+
+    base = ["USER:", "ASSISTANT:", *_WORDS]
+    filler = [f"w{i}" for i in range(32064 - 5 - len(base))]
+    tokenizer = build_word_tokenizer(words=(*_WORDS, *filler))
+    config = llava_15_7b_config(tokenizer, text_layers, vision_layers)
+    torch.manual_seed(seed)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, dtype))
+    try:
+        with torch.device(device):
+            model = LlavaForConditionalGeneration(config).eval()
+    finally:
+        torch.set_default_dtype(previous)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    return model, build_llava_processor(tokenizer, image_size=336, patch_size=14)
