@@ -62,7 +62,10 @@ class EmbedResult:
 
 
 def parse_source(value: str) -> tuple[str, str | None]:
-    """Split ``--from``: ``"images"`` -> ``("image", None)``; ``"descriptions:ID"`` -> ``("text", ID)``."""
+    """Split ``--from``: ``"images"`` -> ``("image", None)``, ``"descriptions:ID"`` -> ``("text", ID)``.
+
+    Raises UserError for anything else or an unsafe describer id.
+    """
     value = (value or "").strip()
     if value == "images":
         return "image", None
@@ -85,7 +88,7 @@ def _ok_image_ids(study: Study) -> list[str] | None:
 
 
 def text_inputs(study: Study, describer_id: str) -> Inputs:
-    """Descriptions with non-empty text, in ``images.csv`` order; the others skipped with their reason."""
+    """Descriptions with non-empty text, in ``images.csv`` order; the others skipped with a reason."""
     frame = study.read_descriptions(describer_id)
     records = {str(r["image_id"]): r for r in frame.to_dict("records")}
     order = _ok_image_ids(study)

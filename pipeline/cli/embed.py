@@ -22,7 +22,8 @@ SHOW_SKIPPED = 5
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, ...")
 @click.option("--normalize/--no-normalize", default=True, show_default=True,
               help="L2-normalise every vector.")
-@click.option("--force", is_flag=True, help="Recompute even if a cached embedding of the same inputs exists.")
+@click.option("--force", is_flag=True,
+              help="Recompute even if a cached embedding of the same inputs exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def embed(study_dir, source, model, embedder_id, batch_size, device, normalize, force, quiet):
     """Embed descriptions (sentence-transformers) or images (transformers) into embeddings/.
@@ -49,7 +50,8 @@ def embed(study_dir, source, model, embedder_id, batch_size, device, normalize, 
                    f"({result.n} x {result.dim}, {rel}); nothing to do (use --force to recompute)")
     else:
         verb = "replaced" if result.replaced else "wrote"
-        click.echo(f"{result.embedder_id}: {verb} {rel} ({result.n} x {result.dim}) with {result.model}")
+        click.echo(f"{result.embedder_id}: {verb} {rel} ({result.n} x {result.dim}) "
+                   f"with {result.model}")
     if result.skipped:
         first = ", ".join(f"{i} ({r})" for i, r in result.skipped[:SHOW_SKIPPED])
         more = f", ... ({len(result.skipped) - SHOW_SKIPPED} more, listed in "\

