@@ -31,7 +31,7 @@ from pipeline.study import (MATCH_COLUMNS, NOISE, RATING_COLUMNS, Study, UserErr
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "labelstudio"
 TASKS = ("pairs", "sets")
 URL_MODES = ("local-files", "serve")
-N_TERMS = 8
+N_TERMS = None  # all of keywords.csv, as our app shows them
 #: Control names that mark a config as ours (checked before pushing to or pulling from a project).
 CONTROLS = {"pairs": ("denotative", "connotative"), "sets": ("match",)}
 
@@ -156,14 +156,16 @@ def pair_tasks(study: Study, url: Callable[[str], str]) -> list[dict]:
 
 
 # --- matching sets, descriptions and the key ---------------------------------
-def cluster_descriptions(keywords: pd.DataFrame, n_terms: int = N_TERMS) -> dict[int, str]:
-    """Each cluster's description: its ``n_terms`` top-ranked keywords joined by ``", "``.
+def cluster_descriptions(keywords: pd.DataFrame, n_terms: int | None = N_TERMS) -> dict[int, str]:
+    """Each cluster's description: its keywords in rank order joined by ``", "`` (as in our app).
 
+    ``n_terms`` keeps only the top ones (None: all).
     ``keywords`` has the columns of ``keywords.csv`` (cluster, rank, term, score);
     noise (cluster -1) is left out.
     """
     kw = keywords[keywords["cluster"] != NOISE].sort_values(["cluster", "rank"])
-    return {int(c): ", ".join(g["term"].astype(str).head(n_terms)) for c, g in kw.groupby("cluster")}
+    return {int(c): ", ".join(g["term"].astype(str).head(n_terms or len(g)))
+            for c, g in kw.groupby("cluster")}
 
 
 def letters(n: int) -> list[str]:
@@ -181,7 +183,7 @@ def key_path(study: Study, clustering_id: str) -> Path:
     return study.exports_dir / f"labelstudio-key-{check_id('clustering', clustering_id)}.json"
 
 
-def matching_key(study: Study, clustering_id: str, n_terms: int = N_TERMS) -> dict:
+def matching_key(study: Study, clustering_id: str, n_terms: int | None = N_TERMS) -> dict:
     """The per-set choice order: ``{"clustering", "sets": {set_id: [[letter, cluster, text], ...]}}``.
 
     Each set gets every cluster's description in its own random order, seeded

@@ -83,21 +83,24 @@ def _description(task: str) -> str:
     return "Choose, for each set of images, the one description that fits them best."
 
 
-def find_project(client, title: str, task: str):
-    """The project titled ``title`` (or None); UserError if its config is not ours for ``task``."""
+def checked_project(client, project_id: int, task: str):
+    """Project ``project_id``; UserError if it is missing or its config is not ours for ``task``."""
     url = client.semclust_url
-    with _server(url, "listing projects"):
-        found = [p for p in client.projects.list(title=title) if p.title == title]
-    if not found:
-        return None
-    with _server(url, "reading the project"):
-        project = client.projects.get(id=found[0].id)
+    with _server(url, f"reading project {project_id}"):
+        project = client.projects.get(id=project_id)
     kind = ls.config_kind(project.label_config)
     if kind != task:
-        raise UserError(f"Label Studio project {project.id} {title!r} at {url} has a labeling config "
-                        f"that is not semclust's {task} config (found: {kind or 'another one'}); "
-                        "rename or delete that project, or push to another server")
+        raise UserError(f"Label Studio project {project.id} {project.title!r} at {url} has a "
+                        f"labeling config that is not semclust's {task} config (found: "
+                        f"{kind or 'another one'}); rename or delete that project, or use another")
     return project
+
+
+def find_project(client, title: str, task: str):
+    """The project titled ``title`` (or None); UserError if its config is not ours for ``task``."""
+    with _server(client.semclust_url, "listing projects"):
+        found = [p for p in client.projects.list(title=title) if p.title == title]
+    return checked_project(client, found[0].id, task) if found else None
 
 
 def _task_refs(client, project_id: int) -> dict[str, int]:
@@ -124,17 +127,19 @@ def ensure_local_storage(client, project_id: int, folder) -> bool:
 
 
 def push(client, study: Study, task: str, clustering_id: str | None,
-         url: Callable[[str], str], local_files_folder=None) -> dict:
+         url: Callable[[str], str], local_files_folder=None, project_id: int | None = None) -> dict:
     """Create (or find) the project and import the tasks it does not have yet.
 
     ``local_files_folder``, in local-files mode, is registered as the project's
     Local Files storage so Label Studio serves the images. Returns
     ``{"project": id, "title", "imported": n, "already": n}``. Raises UserError
-    when the project holds tasks that are not in this study.
+    when the project holds tasks that are not in this study. ``project_id``
+    chooses an existing project (e.g. one made by hand) instead of the title.
     """
     config, tasks = ls.build(study, task, clustering_id, url)
     title = project_title(study, task, clustering_id)
-    project = find_project(client, title, task)
+    project = (checked_project(client, project_id, task) if project_id
+               else find_project(client, title, task))
     if project is None:
         with _server(client.semclust_url, "creating the project"):
             project = client.projects.create(title=title, label_config=config,
@@ -151,7 +156,7 @@ def push(client, study: Study, task: str, clustering_id: str | None,
     if missing:
         with _server(client.semclust_url, "importing tasks"):
             client.projects.import_tasks(id=project.id, request=missing)
-    return {"project": project.id, "title": title, "imported": len(missing),
+    return {"project": project.id, "title": project.title, "imported": len(missing),
             "already": len(tasks) - len(missing)}
 
 
@@ -169,18 +174,21 @@ def user_emails(client) -> dict[int, str]:
         return {u.id: u.email for u in client.users.list()}
 
 
-def pull(client, study: Study, task: str, clustering_id: str | None = None):
+def pull(client, study: Study, task: str, clustering_id: str | None = None,
+         project_id: int | None = None):
     """Export the study's project and convert it: ``(frames, report)``.
 
     ``frames`` is ``{"ratings", "comments"}`` for pairs or ``{"matches"}`` for sets
     (see :func:`annotate.labelstudio.ratings_from_export` and
     :func:`~annotate.labelstudio.matches_from_export`); ``report`` counts tasks,
-    annotations, skipped ones and rows.
+    annotations, skipped ones and rows. ``project_id`` chooses the project instead
+    of the study's stable title (for projects made by hand from ``export``).
     """
     if task == "sets" and not clustering_id:
         raise UserError("--task sets needs --clustering ID (the clustering whose sets were matched)")
     title = project_title(study, task, clustering_id)
-    project = find_project(client, title, task)
+    project = (checked_project(client, project_id, task) if project_id
+               else find_project(client, title, task))
     if project is None:
         raise UserError(f"no project {title!r} at {client.semclust_url}: push the {task} first")
     export = export_json(client, project.id)
@@ -192,5 +200,5 @@ def pull(client, study: Study, task: str, clustering_id: str | None = None):
         key = ls.load_key(study, clustering_id)
         matches, report = ls.matches_from_export(study, clustering_id, export, emails, key)
         frames = {"matches": matches}
-    report.update(project=project.id, title=title)
+    report.update(project=project.id, title=project.title)
     return frames, report

@@ -14,6 +14,8 @@ _study = click.option("--study", "study_dir", type=click.Path(file_okay=False), 
 _clustering = click.option("--clustering", "clustering_id", default=None,
                            help="Clustering id whose matching sets to use (--task sets).")
 _url = click.option("--url", required=True, help="Label Studio address, e.g. http://localhost:8080.")
+_project = click.option("--project", "project_id", type=int, default=None,
+                        help="Label Studio project id (default: the study's project, found by title).")
 _key_env = click.option("--api-key-env", default="LABEL_STUDIO_API_KEY", show_default=True,
                         help="Environment variable that holds the Label Studio API token.")
 
@@ -75,9 +77,10 @@ def export_command(study_dir, task, clustering_id, out_dir, image_url_mode, imag
 @_clustering
 @_url
 @_key_env
+@_project
 @_image_options
-def push_command(study_dir, task, clustering_id, url, api_key_env, image_url_mode, image_base_url,
-                 document_root):
+def push_command(study_dir, task, clustering_id, url, api_key_env, project_id, image_url_mode,
+                 image_base_url, document_root):
     """Create (or find) the study's project in Label Studio and import the missing tasks.
 
     \b
@@ -92,7 +95,7 @@ def push_command(study_dir, task, clustering_id, url, api_key_env, image_url_mod
     client = api.connect(url, key_env=api_key_env)
     folder = (ls.local_files_storage_path(study, document_root)
               if image_url_mode == "local-files" else None)
-    result = api.push(client, study, task, clustering_id, image_url, folder)
+    result = api.push(client, study, task, clustering_id, image_url, folder, project_id)
     click.echo(f"project {result['project']} {result['title']!r}: imported {result['imported']} "
                f"task(s), {result['already']} already there")
 
@@ -103,10 +106,11 @@ def push_command(study_dir, task, clustering_id, url, api_key_env, image_url_mod
 @_clustering
 @_url
 @_key_env
+@_project
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="CSV to write (default: exports/labelstudio-ratings.csv or "
                    "exports/labelstudio-matches.csv in the study).")
-def pull_command(study_dir, task, clustering_id, url, api_key_env, out_path):
+def pull_command(study_dir, task, clustering_id, url, api_key_env, project_id, out_path):
     """Export the project's annotations and write them as our ratings or matches rows.
 
     Rewrites the output file from the server's current state (so pulling twice
@@ -120,7 +124,7 @@ def pull_command(study_dir, task, clustering_id, url, api_key_env, out_path):
 
     study = Study.open(study_dir)
     client = api.connect(url, key_env=api_key_env)
-    frames, report = api.pull(client, study, task, clustering_id)
+    frames, report = api.pull(client, study, task, clustering_id, project_id)
     name = "ratings" if task == "pairs" else "matches"
     out = Path(out_path) if out_path else study.exports_dir / f"labelstudio-{name}.csv"
     atomic_write_csv(out, frames[name])

@@ -7,7 +7,9 @@ of the same answers entered directly.
 """
 from __future__ import annotations
 
+import json
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -113,7 +115,7 @@ def test_local_files_images_are_served_by_label_studio(cli, server):
     assert got.status_code == 200 and got.content == (server.document_root / name).read_bytes()
 
 
-def test_round_trip_gives_the_same_agreement_and_quality_as_direct_entry(cli, server):
+def test_round_trip_gives_the_same_agreement_and_quality_as_direct_entry(cli, run_cli, server):
     study = server.study
     assert cli("push", "pairs").exit_code == 0
     _, tasks = _project_tasks(server, "pairs")
@@ -134,6 +136,7 @@ def test_round_trip_gives_the_same_agreement_and_quality_as_direct_entry(cli, se
 
     first = cli("pull", "pairs")
     assert first.exit_code == 0, first.stderr
+    assert "1 comment(s)" not in first.stdout
     assert f"1 skipped/cancelled annotation(s), not counted: {skipped} by {CODERS[1]}" in first.stderr
     out = study.exports_dir / "labelstudio-ratings.csv"
     pulled_once = out.read_text()
@@ -150,6 +153,7 @@ def test_round_trip_gives_the_same_agreement_and_quality_as_direct_entry(cli, se
     labels, pairs = study.read_labels(CLUSTERING), study.read_pairs()
     assert quality_scores(pulled, pairs, labels, min_pairs=2) == \
         quality_scores(direct, pairs, labels, min_pairs=2)
+    assert run_cli("agreement", "--ratings", out, "--bootstrap", "0").exit_code == 0
 
 
 def test_matching_round_trip_gives_the_same_interpretability_as_direct_entry(cli, server):
@@ -213,3 +217,61 @@ def test_tasks_not_in_the_study_are_user_error(cli, server):
         result = cli(command, "pairs", "--study", other.root)
         assert result.exit_code == 2, command
         assert "not in this study" in result.stderr
+
+
+def test_exported_files_imported_by_hand_are_pulled_with_project_id(run_cli, server, tmp_path,
+                                                                   monkeypatch):
+    study = make_study(server.document_root / "by-hand", seed=9)
+    out = tmp_path / "ls-pairs"
+    assert run_cli("labelstudio", "export", "--study", study.root, "--task", "pairs",
+                   "--out", out).exit_code == 0
+    admin = _client(server)
+    project = admin.projects.create(title="imported by hand",
+                                    label_config=(out / "config.xml").read_text())
+    admin.projects.import_tasks(id=project.id, request=json.loads((out / "tasks.json").read_text()))
+    task = next(iter(admin.tasks.list(project=project.id)))
+    admin.annotations.create(id=task.id, result=[
+        {"from_name": d, "to_name": "image_a", "type": "choices", "value": {"choices": ["2"]}}
+        for d in ("denotative", "connotative")] + [
+        {"from_name": "comment", "to_name": "image_a", "type": "textarea",
+         "value": {"text": ["both show a crowd"]}}])
+    monkeypatch.delenv("LS_TEST_KEY", raising=False)
+    result = run_cli("labelstudio", "pull", "--study", study.root, "--task", "pairs", "--url",
+                     server.url, "--project", project.id, "--api-key-env", "LS_TEST_KEY")
+    assert result.exit_code == 2 and "LS_TEST_KEY" in result.stderr
+    monkeypatch.setenv("LS_TEST_KEY", server.token)
+    result = run_cli("labelstudio", "pull", "--study", study.root, "--task", "pairs", "--url",
+                     server.url, "--project", project.id, "--api-key-env", "LS_TEST_KEY")
+    assert result.exit_code == 0, result.stderr
+    rows = pd.read_csv(study.exports_dir / "labelstudio-ratings.csv")
+    assert len(rows) == 2 and set(rows["score"]) == {2} and set(rows["coder"]) == {"admin@example.org"}
+    comments = pd.read_csv(study.exports_dir / "labelstudio-ratings-comments.csv")
+    assert comments["comment"].tolist() == ["both show a crowd"]
+
+
+def test_serve_mode_urls_are_answered_by_our_images_only_server(cli, server):
+    import httpx
+    from werkzeug.serving import make_server
+
+    from annotate.app import create_app
+
+    study = make_study(server.document_root / "served", seed=10)
+    web = make_server("127.0.0.1", 0, create_app(study.root, images_only=True), threaded=True)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{web.server_port}"
+        result = cli("push", "pairs", "--study", study.root, "--image-url-mode", "serve",
+                     "--image-base-url", base)
+        assert result.exit_code == 0, result.stderr
+        title = project_title(study, "pairs")
+        admin = _client(server)
+        [project] = [p for p in admin.projects.list(title=title) if p.title == title]
+        task = next(iter(admin.tasks.list(project=project.id)))
+        image_id = task.data["image_a"].rsplit("/", 1)[1]
+        assert task.data["image_a"] == f"{base}/images/{image_id}"
+        got = httpx.get(task.data["image_a"], timeout=30)
+        path = study.image_path(study.read_images().set_index("image_id").loc[image_id, "path"])
+        assert got.status_code == 200 and got.content == path.read_bytes()
+    finally:
+        web.shutdown()
