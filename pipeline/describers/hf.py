@@ -43,18 +43,19 @@ def run_halving(pairs: list, run: Callable[[list], list], state: dict,
     start = 0
     while start < len(pairs):
         sub = pairs[start:start + state["batch_size"]]
+        retry = False
         try:
             outputs = run(sub)
         except Exception as exc:  # noqa: BLE001 - classified here
-            if is_oom(exc) and len(sub) > 1:
-                state["batch_size"] = max(1, len(sub) // 2)
-                state["oom_events"] = state.get("oom_events", 0) + 1
-                if on_oom is not None:
-                    on_oom()
-                continue
-            yield sub, exc
-        else:
-            yield sub, outputs
+            retry = is_oom(exc) and len(sub) > 1
+            outputs = None if retry else exc
+        if retry:  # outside the except block, so the failed batch's tensors can be freed
+            state["batch_size"] = max(1, len(sub) // 2)
+            state["oom_events"] = state.get("oom_events", 0) + 1
+            if on_oom is not None:
+                on_oom()
+            continue
+        yield sub, outputs
         start += len(sub)
 
 
