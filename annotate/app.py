@@ -58,7 +58,8 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
     app.config.update({k: v for k, v in config.items() if k != "STUDY"})
     app.config["STUDY"] = str(study.root)
     app.extensions["semclust"] = {"study": study, "catalog": Catalog(study),
-                                  "connections": threading.local()}  # one per server thread
+                                  "connections": threading.local(),  # one per server thread
+                                  "write_lock": threading.Lock()}     # writers queue here, not in SQLite
 
     _register(app, images_only)
     return app

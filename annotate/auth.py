@@ -115,10 +115,10 @@ def db_conn() -> sqlite3.Connection:
     """
     from flask import current_app
 
-    local = current_app.extensions["semclust"]["connections"]
-    conn = getattr(local, "conn", None)
+    state = current_app.extensions["semclust"]
+    conn = getattr(state["connections"], "conn", None)
     if conn is None:
-        conn = local.conn = db.connect(current_app.config["DATABASE"])
+        conn = state["connections"].conn = db.connect(current_app.config["DATABASE"], state["write_lock"])
     return conn
 
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -28,14 +29,28 @@ SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 BUSY_TIMEOUT_MS = 10_000
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+class Connection(sqlite3.Connection):
+    """A sqlite3 connection that may share an in-process write lock with its siblings.
+
+    SQLite's busy handler makes a waiting writer poll with growing sleeps, which
+    under many concurrent writers lets some wait for seconds. Server threads of
+    one app therefore queue on a ``threading.Lock`` first, so at most one of them
+    is inside a write transaction and the others wake as soon as it commits.
+    """
+
+    write_lock: threading.Lock | None = None
+
+
+def connect(path: str | Path, write_lock: threading.Lock | None = None) -> Connection:
     """Open a connection with the app's settings (WAL, synchronous=FULL, foreign keys).
 
     The connection is in autocommit mode; group writes with :func:`transaction`.
-    Rows come back as :class:`sqlite3.Row` (index by column name).
+    Rows come back as :class:`sqlite3.Row` (index by column name). Connections
+    given the same ``write_lock`` take it around each write transaction.
     """
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                           check_same_thread=False)
+                           check_same_thread=False, factory=Connection)
+    conn.write_lock = write_lock
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA synchronous = FULL")
@@ -48,15 +63,18 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A short write transaction: ``BEGIN IMMEDIATE``, commit on success, roll back on error.
 
     ``BEGIN IMMEDIATE`` takes the write lock up front, so two writers never
-    deadlock upgrading a read lock; the busy timeout makes the second one wait.
+    deadlock upgrading a read lock; the busy timeout makes a writer of another
+    process wait. Writers sharing ``conn.write_lock`` queue on it first.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    lock = getattr(conn, "write_lock", None) or nullcontext()
+    with lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def init_db(path: str | Path) -> None:

@@ -30,7 +30,10 @@ def agreement_table(ratings, phases: list[str]) -> tuple[list[dict], str | None]
         row = {"phase": phase, "n": int(part["score"].notna().sum())}
         try:
             result = agreement_by_dimension(part, scale=answers.SCALE, level="ordinal") if len(part) else {}
-            row.update({d: (result.get(d) or {}).get("krippendorff_alpha") for d in answers.DIMENSIONS})
+            for d in answers.DIMENSIONS:
+                stats = result.get(d) or {}
+                row[d] = stats.get("krippendorff_alpha")
+                row[f"{d}_note"] = stats.get("krippendorff_alpha_note") or ("no ratings" if not stats else "")
         except Exception as exc:  # shown on the page, never hidden
             row["error"] = f"{type(exc).__name__}: {exc}"
         rows.append(row)
