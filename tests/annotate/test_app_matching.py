@@ -112,6 +112,7 @@ def test_match_without_csrf_is_400(evaluator, env):
 def test_matching_is_403_for_other_roles(login, name):
     client = login(name)
     assert client.get("/matching/").status_code == 403
+    assert client.get("/matching/state").status_code == 403
     assert post_json(client, "/matching/answer", {"item": "x", "choice": "A"}).status_code == 403
 
 

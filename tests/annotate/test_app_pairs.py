@@ -41,6 +41,7 @@ def test_anonymous_visitor_is_sent_to_login_page_and_cannot_post(app):
 def test_pair_pages_are_403_for_other_roles(login, name):
     client = login(name)
     assert client.get("/pairs/").status_code == 403
+    assert client.get("/pairs/state").status_code == 403
     assert rate(client, "p001").status_code == 403
 
 
@@ -149,3 +150,19 @@ def test_pair_page_preloads_next_images_and_documents_keys(coder):
     for text in ("Denotative similarity", "Connotative similarity", "cannot judge", "<kbd>Enter</kbd>",
                  "<kbd>Backspace</kbd>"):
         assert text in html
+
+
+def test_logout_ends_the_session(coder, env):
+    assert coder.post("/logout", data={"csrf_token": coder.csrf}).status_code == 302
+    assert coder.get("/pairs/").status_code == 302
+    assert rate(coder, "p001").status_code in (400, 401)  # the session (and its CSRF token) is gone
+    assert count_ratings(env) == 0
+
+
+def test_pages_send_security_headers(coder):
+    response = coder.get("/pairs/")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    cookie = response.headers.get("Set-Cookie", "") or coder.get("/pairs/").headers.get("Set-Cookie", "")
+    assert cookie == "" or "HttpOnly" in cookie
