@@ -296,8 +296,11 @@ def clustering_info(study: Study, clustering_id: str, labels: pd.DataFrame) -> d
     path = study.clustering_dir(clustering_id) / "params.json"
     params = study.read_clustering_json(clustering_id, "params.json") if path.is_file() else {}
     clusters = labels["cluster"].astype(int)
+    embedding = params.get("embedding", params.get("embedder"))
+    if isinstance(embedding, dict):  # the grid writes {"id": ..., "dim": ..., "info": ...}
+        embedding = embedding.get("id")
     return {"reduction": params.get("reduction", params.get("reducer")),
-            "embedding": params.get("embedding", params.get("embedder")),
+            "embedding": embedding,
             "params": params,
             "n_clusters": int(clusters[clusters != NOISE].nunique()),
             "noise_fraction": float((clusters == NOISE).mean()) if len(clusters) else None}

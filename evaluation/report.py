@@ -167,6 +167,7 @@ def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFram
     if clustering:
         params = study.read_clustering_json(clustering, "params.json")
         embedding = params.get("embedding")
+        embedding = embedding.get("id") if isinstance(embedding, dict) else embedding
         info = study.read_embeddings(embedding)[2] if embedding else {}
         record = _first_description(study, info)
         if record:
@@ -176,8 +177,9 @@ def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFram
         if info:
             parts.append(f"Descriptions were embedded with {info.get('model')} "
                          f"({info.get('dim')} dimensions, source {info.get('source')}).")
+        reduction = {k: v for k, v in (params.get("reduction") or {}).items() if k != "knn"}
         parts.append(f"Clustering {clustering} reduced the embedding with "
-                     f"{json.dumps(params.get('reduction'))} and clustered it with "
+                     f"{json.dumps(reduction)} and clustered it with "
                      f"{json.dumps(params.get('clusterer'))}; seed {params.get('seed')}.")
     if ratings is not None and len(ratings):
         coders = ratings["coder"].nunique()

@@ -1,41 +1,128 @@
-"""`semclust demo`: the whole method on the bundled demo data, as a user would type it."""
+"""`semclust demo`: the whole method on the bundled demo data, as a user would type it.
+
+Each step is an ordinary `semclust` command, printed before it runs, so the
+demo doubles as a worked example. Steps whose output already exists are
+skipped, so the demo can be re-run (it then only restarts the app).
+"""
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Callable
 
 import click
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "data" / "demo"
+DESCRIBER = "demo"
+EMBEDDING = "minilm-l6--demo"
+# The reference study's most common setting (UMAP 5 components, 15 neighbours),
+# with the minimum cluster size scaled to the 240-image demo set.
+CLUSTERING = f"{EMBEDDING}--umap-c5-n15--hdb-m12"
+PEOPLE = (("demo-coder", "coder"), ("demo-coder-2", "coder"), ("demo-evaluator", "evaluator"),
+          ("demo-admin", "admin"))
 
 
-def demo_steps(study: Path) -> list[list[str]]:
-    """The commands the demo runs, in order (each is a `semclust` argv)."""
+def _has_phase(study: Path, phase: str) -> bool:
+    import pandas as pd
+
+    pairs = study / "samples" / "pairs.csv"
+    return pairs.is_file() and phase in set(pd.read_csv(pairs, dtype=str)["phase"])
+
+
+def demo_steps(study: Path) -> list[tuple[list[str], Callable[[], bool]]]:
+    """(argv, already_done) for every step of the demo, in order."""
     s = str(study)
+    never = lambda: False  # noqa: E731  (cheap or idempotent steps: always run)
     return [
-        ["ingest", str(DEMO / "images"), "--study", s, "--name", "demo"],
+        (["ingest", str(DEMO / "images"), "--study", s, "--name", "demo"], never),
+        (["describe", "--study", s, "--backend", "file", "--input", str(DEMO / "descriptions.jsonl"),
+          "--id", DESCRIBER, "--model", "synthetic-demo"], never),
+        (["embed", "--study", s, "--from", f"descriptions:{DESCRIBER}", "--id", EMBEDDING], never),
+        (["cluster", "--study", s, "--grid", "demo"], never),
+        (["clusters", "show", "--study", s, "--clustering", CLUSTERING], never),
+        (["sample", "plan", "--study", s, "--target-same", "25", "--budget", "500"], never),
+        (["sample", "pairs", "--study", s, "--n", "250", "--phase", "1"], lambda: _has_phase(study, "1")),
+        (["sample", "pairs", "--study", s, "--n", "250", "--phase", "2"], lambda: _has_phase(study, "2")),
+        (["sample", "sets", "--study", s, "--clustering", CLUSTERING, "--per-cluster", "5", "--size", "3"],
+         lambda: (study / "samples" / "sets" / f"{CLUSTERING}.csv").is_file()),
+        (["simulate", "--study", s, "--clustering", CLUSTERING],
+         lambda: _has_real_answers(study)),
+        (["report", "--study", s, "--clustering", CLUSTERING, "--bootstrap", "500"], never),
     ]
+
+
+def _has_real_answers(study: Path) -> bool:
+    """True once real people answered: the demo then never overwrites their exports."""
+    ratings = study / "exports" / "ratings.csv"
+    return ratings.is_file() and any(
+        not line.split(",")[1].startswith("sim-") for line in ratings.read_text().splitlines()[1:])
+
+
+def _run(root: click.Group, argv: list[str]) -> None:
+    click.secho(f"$ semclust {shlex.join(argv)}", fg="cyan", err=True)
+    root.main(args=argv, prog_name="semclust", standalone_mode=False)
 
 
 @click.command()
 @click.option("--study", "study_dir", type=click.Path(path_type=Path), default=Path("studies/demo"),
               show_default=True, help="Where to build the demo study.")
 @click.option("--no-serve", is_flag=True, help="Stop after the report; do not start the app.")
+@click.option("--port", type=int, default=5000, show_default=True, help="Port of the app.")
 @click.pass_context
-def demo(ctx, study_dir, no_serve):
-    """Run ingest -> describe -> embed -> cluster -> sample -> evaluate on data/demo.
+def demo(ctx, study_dir, no_serve, port):
+    """Run ingest -> describe -> embed -> cluster -> sample -> simulate -> report on data/demo.
 
-    Each step is printed as the `semclust` command a user would type, then run.
+    Then add a demo coder, evaluator and admin, print their login links and start
+    the annotation app (unless --no-serve). Each step is printed as the
+    `semclust` command a user would type. The ratings and matches in the report
+    are SIMULATED from data/demo/truth.csv until real people have answered.
 
     \b
     Example:
       semclust demo --no-serve
     """
     root = ctx.find_root().command
-    for argv in demo_steps(study_dir):
-        click.secho(f"$ semclust {shlex.join(argv)}", fg="cyan", err=True)
-        root.main(args=argv, prog_name="semclust", standalone_mode=False)
+    study_dir = study_dir.resolve()
+    for argv, done in demo_steps(study_dir):
+        if done():
+            click.secho(f"# skipped (already done): semclust {shlex.join(argv)}", fg="yellow", err=True)
+            continue
+        _run(root, argv)
+    click.echo(f"\ndemo study ready: {study_dir}\nreport: {study_dir / 'reports' / 'index.html'}")
+    if no_serve:
+        return
+    _start_app(root, study_dir, port)
+
+
+def _start_app(root: click.Group, study_dir: Path, port: int) -> None:
+    """Add the demo people (or renew their links), open phase 1 and matching, serve."""
+    from annotate import auth, db
+    from annotate.answers import open_clusterings, open_phases, set_matching, set_phase
+    from pipeline.study import Study, UserError
+
+    study = Study.open(study_dir)
+    base = f"http://127.0.0.1:{port}"
+    links = {}
+    for name, role in PEOPLE:
+        try:
+            token = auth.add_person(study.annotations_db, name, role)
+        except UserError:  # already there from an earlier demo run: give a fresh link
+            token = auth.new_token(study.annotations_db, name)
+        links[name] = (role, auth.login_url(base, token))
+    conn = db.connect(study.annotations_db)
+    try:
+        admin_id = conn.execute("SELECT id FROM people WHERE name = ?", ("demo-admin",)).fetchone()[0]
+        if "1" not in open_phases(conn):
+            set_phase(conn, "1", True, admin_id)
+        if CLUSTERING not in open_clusterings(conn):
+            set_matching(conn, CLUSTERING, True, admin_id)
+    finally:
+        conn.close()
+    click.echo("\nlogin links (personal; phase 1 and the matching sets are open):")
+    for name, (role, url) in links.items():
+        click.echo(f"  {role:<9} {name:<15} {url}")
+    _run(root, ["serve", "--study", str(study_dir), "--port", str(port)])
 
 
 commands = [demo]

@@ -44,7 +44,7 @@ def build_study(root: Path, n_per_theme: int = 25, seed: int = 0) -> tuple[Study
         labels = pd.DataFrame({"image_id": ids, "cluster": labels})
         keywords = pd.DataFrame([{"cluster": c, "rank": r + 1, "term": f"{THEMES[c]}{r}", "score": 1.0}
                                  for c in range(4) for r in range(3)])
-        params = {"embedding": "text", "reduction": {"method": "pca", "n_components": 2},
+        params = {"embedding": {"id": "text", "dim": 4}, "reduction": {"method": "pca", "n_components": 2},
                   "clusterer": {"method": "hdbscan", "min_cluster_size": 10}, "seed": seed}
         study.write_clustering(cid, labels, params, keywords, {"n_clusters": 4})
     pairs = [rng.choice(ids, 2, replace=False) for _ in range(240)]
