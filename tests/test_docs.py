@@ -1,0 +1,51 @@
+"""Documentation is part of the product: every command and study file is documented."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+import semclust
+from pipeline import study as study_module
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = "\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
+
+
+def all_commands(group: click.Group = semclust.cli, prefix: str = ""):
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix}{name}"
+        yield path, command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, path + " ")
+
+
+COMMANDS = list(all_commands())
+
+
+@pytest.mark.parametrize("path, command", COMMANDS, ids=[p for p, _ in COMMANDS])
+def test_every_command_help_has_an_example(path, command):
+    if isinstance(command, click.Group):
+        pytest.skip("groups list their subcommands")
+    assert "Example" in (command.help or ""), f"`semclust {path} --help` shows no example"
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS])
+def test_every_command_is_documented(path):
+    assert f"semclust {path}" in DOCS, f"`semclust {path}` appears in neither README.md nor docs/"
+
+
+def test_every_study_file_is_in_the_study_format_doc():
+    doc = (REPO / "docs" / "study-format.md").read_text()
+    names = set(re.findall(r"^\s{4}([a-z_]+\.(?:yaml|csv|sqlite|jsonl|npy|json))", study_module.__doc__, re.M))
+    names |= {"study.yaml", "images.csv", "labels.csv", "params.json", "keywords.csv", "summary.json",
+              "pairs.csv", "pairs.json", "annotations.sqlite", "ratings.csv", "matches.csv", "index.html"}
+    missing = sorted(n for n in names if n not in doc)
+    assert not missing, f"docs/study-format.md does not describe {missing}"
+
+
+def test_readme_opens_with_the_two_commands():
+    head = (REPO / "README.md").read_text().split("\n\n", 3)[:3]
+    assert "make demo" in "\n".join(head) and "make test" in "\n".join(head)
