@@ -77,14 +77,19 @@ def config_kind(label_config: str) -> str | None:
 
 
 # --- task ids and image URLs ------------------------------------------------
-def task_ref(study: Study, kind: str, item_id: str) -> str:
-    """The opaque, stable id a task carries instead of the pair or set id.
+def task_refs(study: Study, kind: str, item_ids) -> dict[str, str]:
+    """``{ref: item_id}``: the opaque, stable id each task carries instead of the pair or set id.
 
     A hash keyed by the study's creation time, so ids that might encode a
     stratum or a cluster (``same-0003``, ``c12-s2``) are not shown to annotators.
     """
     salt = str(study.config.get("created_at", study.root.name))
-    return hashlib.sha256(f"{salt}|{kind}|{item_id}".encode()).hexdigest()[:16]
+    return {hashlib.sha256(f"{salt}|{kind}|{i}".encode()).hexdigest()[:16]: i for i in item_ids}
+
+
+def task_ref(study: Study, kind: str, item_id: str) -> str:
+    """The ref of one pair (``kind="pairs"``) or set (``kind="sets:<clustering>"``)."""
+    return next(iter(task_refs(study, kind, [item_id])))
 
 
 def image_url_builder(study: Study, mode: str, base_url: str | None = None,
@@ -109,13 +114,15 @@ def image_url_builder(study: Study, mode: str, base_url: str | None = None,
     else:
         root = local_files_storage_path(study, document_root).parent if document_root is None \
             else Path(document_root).resolve()
+        image_root = study.image_root  # study.image_path re-reads study.yaml on every call
 
     def url(image_id: str) -> str:
         if image_id not in paths:
             raise UserError(f"image {image_id!r} is in the samples but not in {study.images_csv}")
         if mode == "serve":
             return f"{base}/images/{quote(image_id, safe='')}"
-        path = study.image_path(paths[image_id]).resolve()
+        path = Path(paths[image_id])
+        path = (path if path.is_absolute() else image_root / path).resolve()
         try:
             rel = path.relative_to(root)
         except ValueError:
@@ -150,9 +157,9 @@ def pair_tasks(study: Study, url: Callable[[str], str]) -> list[dict]:
     Returns a list of ``{"data": {"ref", "image_a", "image_b"}}``.
     """
     pairs = study.read_pairs()
-    return [{"data": {"ref": task_ref(study, "pairs", row.pair_id),
-                      "image_a": url(row.image_a), "image_b": url(row.image_b)}}
-            for row in pairs.itertuples(index=False)]
+    refs = task_refs(study, "pairs", pairs["pair_id"])
+    return [{"data": {"ref": ref, "image_a": url(row.image_a), "image_b": url(row.image_b)}}
+            for ref, row in zip(refs, pairs.itertuples(index=False))]
 
 
 # --- matching sets, descriptions and the key ---------------------------------
@@ -239,9 +246,10 @@ def set_tasks(study: Study, clustering_id: str, url: Callable[[str], str], key: 
     sets = study.read_sets(clustering_id)
     n = set_size(study, clustering_id)
     tasks = []
-    for row in sets.itertuples(index=False):
+    refs = task_refs(study, f"sets:{clustering_id}", sets["set_id"])
+    for ref, row in zip(refs, sets.itertuples(index=False)):
         ids = [i for i in str(row.image_ids).split(";") if i]
-        data = {"ref": task_ref(study, f"sets:{clustering_id}", row.set_id)}
+        data = {"ref": ref}
         data.update({f"image_{i}": url(ids[i]) if i < len(ids) else "" for i in range(n)})
         data["options"] = [{"value": f"{letter}: {text}"} for letter, _, text in key["sets"][row.set_id]]
         tasks.append({"data": data})
@@ -371,7 +379,7 @@ def ratings_from_export(study: Study, export: list[dict], emails: dict[int, str]
     ``report["incomplete"]``).
     """
     pairs = study.read_pairs()
-    refs = {task_ref(study, "pairs", p): p for p in pairs["pair_id"]}
+    refs = task_refs(study, "pairs", pairs["pair_id"])
     phases = dict(zip(pairs["pair_id"], pairs["phase"]))
     answers, report = answered(export, refs, emails, "samples/pairs.csv")
     rows, comments, report["incomplete"] = [], [], 0
@@ -398,7 +406,7 @@ def matches_from_export(study: Study, clustering_id: str, export: list[dict],
     the set's entry in the matching ``key``.
     """
     sets = study.read_sets(clustering_id)
-    refs = {task_ref(study, f"sets:{clustering_id}", s): s for s in sets["set_id"]}
+    refs = task_refs(study, f"sets:{clustering_id}", sets["set_id"])
     answers, report = answered(export, refs, emails, f"samples/sets/{clustering_id}.csv")
     rows, report["incomplete"] = [], 0
     for set_id, coder, ann in answers:
