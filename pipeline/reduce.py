@@ -189,13 +189,14 @@ def pca_basis(X: np.ndarray, seed: int = 0) -> PcaBasis:
 
 
 def components_for_variance(explained_variance_ratio: np.ndarray, fraction: float) -> int:
-    """Fewest leading components whose explained variance reaches ``fraction``.
+    """Fewest leading components whose cumulative explained variance exceeds ``fraction``.
 
-    Same rule as sklearn's ``PCA(n_components=fraction)``.
+    Same rule as sklearn's ``PCA(n_components=fraction)`` ("greater than the
+    percentage specified"; a cumulative sum exactly equal to it takes one more).
 
-    >>> components_for_variance(np.array([0.5, 0.3, 0.1, 0.1]), 0.8)
+    >>> components_for_variance(np.array([0.5, 0.3, 0.15, 0.05]), 0.75)
     2
-    >>> components_for_variance(np.array([0.5, 0.3, 0.1, 0.1]), 0.81)
+    >>> components_for_variance(np.array([0.5, 0.3, 0.15, 0.05]), 0.85)
     3
     """
     if not 0.0 < fraction < 1.0:

@@ -154,7 +154,7 @@ def test_grid_image_embedding_without_describer_leaves_keywords_empty_with_note(
     assert study.read_keywords("imgemb--pca-c3--km-k3").empty
     assert any("keywords_from" in n for n in notes)
     path.write_text(path.read_text() + "keywords_from: vlm\n")
-    run_grid(study, load_grid(path), n_jobs=1, progress=False)
+    run_grid(study, load_grid(path), n_jobs=1, force=True, progress=False)
     assert not study.read_keywords("imgemb--pca-c3--km-k3").empty
 
 
