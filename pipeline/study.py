@@ -34,6 +34,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
@@ -206,9 +207,9 @@ class Study:
         return self.sets_dir / f"{check_id('clustering', clustering_id)}.csv"
 
     # --- config -----------------------------------------------------------
-    @property
+    @cached_property
     def config(self) -> dict:
-        """The parsed ``study.yaml``."""
+        """The parsed ``study.yaml`` (read once per Study object)."""
         try:
             with open(self.config_path, encoding="utf-8") as fh:
                 data = yaml.safe_load(fh) or {}
