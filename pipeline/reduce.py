@@ -54,11 +54,14 @@ class KnnGraph:
         return int(self.indices.shape[1])
 
     def sliced(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The first ``k`` neighbours of every point, as ``(indices, distances)``."""
+        """The first ``k`` neighbours of every point, as new ``(indices, distances)`` arrays.
+
+        Always copies: umap-learn writes into the arrays it is given, and in a
+        worker process the graph may be a read-only memory map.
+        """
         if k > self.k:
             raise ValueError(f"graph has {self.k} neighbours, {k} requested")
-        return (np.ascontiguousarray(self.indices[:, :k]),
-                np.ascontiguousarray(self.distances[:, :k]))
+        return self.indices[:, :k].copy(), self.distances[:, :k].copy()
 
 
 def knn_graph(X: np.ndarray, n_neighbors: int, metric: str = "cosine", seed: int = 0,

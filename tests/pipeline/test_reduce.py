@@ -72,6 +72,17 @@ def test_knn_graph_small_data_is_exact_and_starts_with_self():
         graph.sliced(11)
 
 
+def test_knn_graph_slices_are_writable_copies_even_of_read_only_graphs():
+    X, _ = blobs(n=100)
+    graph = knn_graph(X, 10, "cosine")
+    graph.indices.setflags(write=False)  # as a memory map in a worker process is
+    for k in (5, 10):
+        indices, distances = graph.sliced(k)
+        indices[:] = -1  # umap-learn writes into the arrays it is given
+        distances[:] = 0
+    assert (graph.indices >= 0).all() and graph.distances[:, 1:].max() > 0
+
+
 @pytest.mark.slow
 def test_umap_with_shared_knn_equals_a_fresh_fit_with_the_same_seed():
     X, _ = blobs(n=200)
