@@ -31,10 +31,13 @@ def hdbscan_labels(Y: np.ndarray, min_cluster_size: int, min_samples: int | None
     Returns
     -------
     ndarray of int, shape (n,)
-        Cluster ids 0..K-1 and -1 for noise. Deterministic for a given ``Y``.
+        Cluster ids 0..K-1 and -1 for noise (all noise when n <= min_cluster_size).
+        Deterministic for a given ``Y``.
     """
     import hdbscan
 
+    if len(Y) <= max(int(min_cluster_size), int(min_samples or 0)):
+        return np.full(len(Y), NOISE)  # too few points for even one cluster
     model = hdbscan.HDBSCAN(min_cluster_size=int(min_cluster_size),
                             min_samples=None if min_samples is None else int(min_samples),
                             metric="euclidean",

@@ -180,7 +180,10 @@ def _prepare_data(X, jobs: list[Job], grid: Grid, seed: int, echo) -> tuple[dict
                            "knn": {"k": graph.k, "method": graph.method, "shared": True}}
         else:
             basis = basis or reducing.pca_basis(X, seed)
-            Y, info = reducing.pca_reduce(X, step.params["n_components"], seed, basis=basis)
+            try:
+                Y, info = reducing.pca_reduce(X, step.params["n_components"], seed, basis=basis)
+            except ValueError as exc:
+                raise UserError(f"{grid.source.name}: {step.id}: {exc}") from None
             payload[step], notes[step] = (Y, None), info
             if isinstance(step.params["n_components"], float):
                 echo(f"{step.id} kept {info['n_components_kept']} components "
@@ -240,6 +243,10 @@ def _run_embedding(study: Study, grid: Grid, embedding: str, jobs: list[Job], fo
         echo(f"{embedding}: all {len(jobs)} clusterings exist; nothing to do")
         return outcomes
     X, ids, info = study.read_embeddings(embedding)
+    for step in dict.fromkeys(j.clusterer for j in pending):
+        if step.method == "kmeans" and step.params["k"] > len(X):
+            raise UserError(f"{grid.source.name}: {step.id}: k={step.params['k']} exceeds the "
+                            f"{len(X)} images of embedding {embedding!r}")
     texts, kw_source = _keyword_texts(study, grid, info, ids)
     if texts is None:
         echo(f"{embedding}: {kw_source}")

@@ -41,6 +41,12 @@ def test_umap_then_hdbscan_recovers_planted_structure_in_many_dimensions():
     assert adjusted_rand_score(truth, labels) > 0.9
 
 
+def test_hdbscan_with_fewer_points_than_min_cluster_size_is_all_noise():
+    X, _ = planted(40, 3, 2, seed=1)
+    assert (hdbscan_labels(X, min_cluster_size=50) == -1).all()
+    assert (hdbscan_labels(X, min_cluster_size=10) >= 0).any()
+
+
 def test_kmeans_recovers_planted_groups_and_is_seeded():
     X, truth = planted(400, 8, 5, seed=3)
     labels = kmeans_labels(X, 5, seed=4)

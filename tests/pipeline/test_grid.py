@@ -222,6 +222,18 @@ def test_cli_cluster_bad_grid_exits_2_naming_the_key(run_cli, study, tmp_path, t
     assert study.list_clusterings() == []
 
 
+@pytest.mark.parametrize("reduction, clusterer, key", [
+    ("{method: pca, n_components: 40}", "{method: kmeans, k: 3}", "pca-c40"),
+    ("{method: pca, n_components: 5}", "{method: kmeans, k: 301}", "km-k301"),
+])
+def test_cli_cluster_impossible_setting_for_the_data_exits_2(run_cli, study, tmp_path,
+                                                             reduction, clusterer, key):
+    path = tmp_path / "g.yaml"
+    path.write_text(f"embeddings: [textemb]\nreductions: [{reduction}]\nclusterers: [{clusterer}]\n")
+    result = run_cli("cluster", "--study", study.root, "--grid", path)
+    assert result.exit_code == 2 and key in result.stderr
+
+
 def test_cli_cluster_unknown_embedding_and_missing_grid_exit_2(run_cli, study, tmp_path):
     path = tmp_path / "g.yaml"
     path.write_text("embeddings: [nope]\nreductions: [{method: pca, n_components: 5}]\n"
