@@ -68,12 +68,14 @@ def project_title(study: Study, task: str, clustering_id: str | None = None) -> 
     """The stable title that identifies a study's project (no clustering name in it).
 
     At most 50 characters (Label Studio's limit): study name, task kind and a
-    short hash of the study and clustering.
+    short hash of the study (creation time, name, image root) and clustering.
     """
-    salt = f"{study.config.get('created_at', '')}|{study.root.name}|{task}|{clustering_id or ''}"
+    config = study.config
+    salt = (f"{config.get('created_at', '')}|{config.get('name', study.root.name)}|"
+            f"{config.get('image_root', '')}|{task}|{clustering_id or ''}")
     tag = hashlib.sha256(salt.encode()).hexdigest()[:6]
     kind = "pair ratings" if task == "pairs" else "matching"
-    return f"semclust {str(study.config.get('name', study.root.name))[:22]} {kind} {tag}"
+    return f"semclust {str(config.get('name', study.root.name))[:22]} {kind} {tag}"
 
 
 def _description(task: str) -> str:

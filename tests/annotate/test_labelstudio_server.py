@@ -19,6 +19,7 @@ import pytest
 
 from annotate import labelstudio as ls
 from annotate.labelstudio_api import project_title
+from annotate.scales import DIMENSIONS
 from evaluation.agreement import agreement_by_dimension
 from evaluation.interpretability import interpretability
 from evaluation.quality import quality_scores
@@ -275,3 +276,44 @@ def test_serve_mode_urls_are_answered_by_our_images_only_server(cli, server):
         assert got.status_code == 200 and got.content == path.read_bytes()
     finally:
         web.shutdown()
+
+
+@pytest.mark.browser
+def test_label_studio_shows_our_questions_and_images(cli, server, test_output_dir):
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from labelstudio_server import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    if shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (make system-deps)")
+    pages = {}
+    for task in ("pairs", "sets"):
+        assert cli("push", task).exit_code == 0
+        project, tasks = _project_tasks(server, task)
+        pages[task] = f"{server.url}/projects/{project}/data?task={min(t.id for t in tasks.values())}"
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=shutil.which("chromium"), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(server.url + "/user/login/")
+            page.fill("input[name=email]", ADMIN_EMAIL)
+            page.fill("input[name=password]", ADMIN_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/user/login" not in url, timeout=60_000)
+            expected = {"pairs": ["0 - unrelated", "2 - closely related", "cannot judge",
+                                  DIMENSIONS["connotative"]["question"]],
+                        "sets": ["A: ", "B: ", "C: "]}
+            for task, url in pages.items():
+                page.goto(url)
+                for text in expected[task]:
+                    page.get_by_text(text).first.wait_for(timeout=60_000)
+                page.wait_for_function(
+                    "() => [...document.images].filter(i => i.src.includes('/data/local-files/')"
+                    " && i.complete && i.naturalWidth > 0).length >= 2", timeout=60_000)
+                page.screenshot(path=str(test_output_dir / f"labelstudio-{task}.png"))
+        finally:
+            browser.close()
