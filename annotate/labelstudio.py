@@ -354,6 +354,8 @@ def answered(export: list[dict], refs: dict[str, str], emails: dict[int, str], w
                     continue
             latest[(item, coder)] = ann
     answers = [(item, coder, ann) for (item, coder), ann in sorted(latest.items())]
+    # a skip followed by a real answer of the same annotator is no longer a skip
+    report["skipped"] = [s for s in report["skipped"] if s not in latest]
     return answers, report
 
 

@@ -60,7 +60,7 @@ def connect(url: str, api_key: str | None = None, key_env: str = DEFAULT_KEY_ENV
     client = LabelStudio(base_url=url.rstrip("/"), api_key=api_key, timeout=120, max_retries=1)
     with _server(url, "checking the API key"):
         client.users.whoami()
-    client.semclust_url = url
+    client.semclust_url = url  # for error messages of the functions below
     return client
 
 

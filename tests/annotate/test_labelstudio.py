@@ -205,3 +205,12 @@ def test_answer_outside_the_scale_is_user_error(study):
     export = [{"data": {"ref": ref}, "annotations": [_annotation(1, {"denotative": "very"})]}]
     with pytest.raises(UserError, match="not on our scale"):
         ls.ratings_from_export(study, export, {1: "a@x.org"})
+
+
+def test_a_skip_later_answered_by_the_same_coder_is_not_reported(study):
+    ref = ls.task_ref(study, "pairs", study.read_pairs()["pair_id"][0])
+    export = [{"data": {"ref": ref}, "annotations": [
+        _annotation(1, {}, cancelled=True),
+        _annotation(1, {"denotative": "0", "connotative": "0"})]}]
+    ratings, _, report = ls.ratings_from_export(study, export, {1: "a@x.org"})
+    assert len(ratings) == 2 and report["skipped"] == []
