@@ -227,3 +227,12 @@ def make_study(root: Path, n_pairs: int = 16, seed: int = 7) -> Study:
     study.sets_dir.mkdir(parents=True, exist_ok=True)
     sets.to_csv(study.sets_csv(CLUSTERING), index=False)
     return study
+
+
+if __name__ == "__main__":  # `make labelstudio`: migrate the empty database once, at set-up time
+    import tempfile
+
+    if ensure_virtualenv() is not None:
+        raise SystemExit(f"Label Studio virtualenv not usable: {ensure_virtualenv()}")
+    with tempfile.TemporaryDirectory() as scratch:
+        print(f"migrated Label Studio database template: {migrated_template(Path(scratch))}")
