@@ -193,7 +193,8 @@ def ingest(study: Study, files: Iterable[tuple[Path, dict]], workers: int | None
             continue
         extra += [k for k in metadata if k not in extra]
         todo.append((Path(path), rel, metadata))
-    exists = lambda rel: study.image_path(rel).exists()  # noqa: E731
+    root_text = str(root)
+    exists = lambda rel: os.path.exists(os.path.join(root_text, rel))  # noqa: E731  (abs rel wins)
     workers = workers or min(os.cpu_count() or 1, 8)
     last = time.monotonic()
     try:
