@@ -38,13 +38,17 @@ def build_study(root: Path, n_per_theme: int = 25, seed: int = 0) -> tuple[Study
     ids = theme.index.to_numpy()
     study.write_embeddings("text", rng.normal(size=(len(ids), 4)), list(ids),
                            {"source": "descriptions:demo", "model": "test-model", "dim": 4})
+    study.write_embeddings("pixels", rng.normal(size=(len(ids), 4)), list(ids),
+                           {"source": "images", "model": "tiny-cnn", "dim": 4})
     good = [THEMES.index(theme[i]) for i in ids]
-    labelings = {"text--good": good, "text--random": list(rng.integers(0, 4, len(ids)))}
-    for cid, labels in labelings.items():
+    labelings = {"text--good": ("text", good), "text--random": ("text", list(rng.integers(0, 4, len(ids)))),
+                 "pixels--half": ("pixels", [g if k % 2 else (g + 1) % 4 for k, g in enumerate(good)])}
+    for cid, (embedding, labels) in labelings.items():
         labels = pd.DataFrame({"image_id": ids, "cluster": labels})
         keywords = pd.DataFrame([{"cluster": c, "rank": r + 1, "term": f"{THEMES[c]}{r}", "score": 1.0}
                                  for c in range(4) for r in range(3)])
-        params = {"embedding": {"id": "text", "dim": 4}, "reduction": {"method": "pca", "n_components": 2},
+        params = {"embedding": {"id": embedding, "dim": 4},
+                  "reduction": {"method": "pca", "n_components": 2},
                   "clusterer": {"method": "hdbscan", "min_cluster_size": 10}, "seed": seed}
         study.write_clustering(cid, labels, params, keywords, {"n_clusters": 4})
     pairs = [rng.choice(ids, 2, replace=False) for _ in range(240)]
@@ -74,8 +78,9 @@ def report_path(study):
 
 def test_report_grid_table_is_sorted_by_connotative_score(study):
     table = grid_table(grid_rows(study, quality_grid(study, seed=1, n_permutations=50, n_bootstrap=50)))
-    assert [r["clustering"] for r in table] == ["text--good", "text--random"]
-    assert table[0]["connotative"] > 1.0 > abs(table[1]["connotative"])
+    assert [r["clustering"] for r in table] == ["text--good", "pixels--half", "text--random"]
+    assert table[0]["connotative"] > table[1]["connotative"] > 0.3 > abs(table[2]["connotative"])
+    assert [r["embedding_kind"] for r in table] == ["VLM text", "image", "VLM text"]
 
 
 def test_report_writes_page_figures_and_thumbnails(study, report_path):
