@@ -279,7 +279,20 @@ def _run_embedding(study: Study, grid: Grid, embedding: str, jobs: list[Job], fo
                                  {"reduce": reduce_s, "cluster": cluster_s}, meta)
                 outcomes.append(Outcome(job.clustering_id, "written", summary))
                 bar.update(1)
+    if runner:
+        _release_workers()
     return outcomes
+
+
+def _release_workers() -> None:
+    """Stop joblib's reusable worker processes now rather than at interpreter exit.
+
+    They would otherwise idle (holding memory and semaphores) for as long as
+    this process lives, e.g. through `semclust demo`'s app server.
+    """
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
 
 
 def run_grid(study: Study, grid: Grid, force: bool = False, n_jobs: int | None = None,
