@@ -10,8 +10,9 @@
    (HTTP 200, in either run) is there with the submitted scores.
 
 Usage: python bench/serve_load.py [--clients 50] [--duration 60] [--think-ms 0]
-``--think-ms`` adds a pause between a client's submissions (0 = as fast as possible:
-the server is saturated and latency is mostly queueing).
+``--think-ms`` adds a pause between a client's submissions, uniform in [0, 2 x think],
+and clients then also start at such a random offset (0 = all start at once and submit as
+fast as possible: the server is saturated and latency is mostly queueing, ~N / throughput).
 """
 from __future__ import annotations
 
@@ -114,6 +115,8 @@ def run_load(port: int, tokens: list[str], duration: float, think_s: float, acke
 
     def work(client: Client, seed: int):
         rng = random.Random(seed)
+        if think_s:  # desynchronised start, as in the steady state (no lock-step burst at t=0)
+            time.sleep(rng.uniform(0, 2 * think_s))
         while time.monotonic() < end:
             pair, den, con = rng.choice(client.pairs), rng.randint(0, 2), rng.randint(0, 2)
             t0 = time.perf_counter()
