@@ -45,13 +45,18 @@ $(LS_VENV)/.installed:
 # at set-up time, so the round-trip test starts from a copy of the migrated database.
 $(LS_VENV)/semclust-test-data/label_studio.sqlite3: $(LS_VENV)/.installed $(VENV)/.installed
 	$(BIN)/python tests/annotate/labelstudio_server.py
+	touch $@
 
 labelstudio: $(LS_VENV)/semclust-test-data/label_studio.sqlite3
 
 demo: install
 	$(BIN)/semclust demo $(DEMO_ARGS)
 
-test: install system-deps labelstudio
+# Chromium and Label Studio are needed by a few end-to-end tests only: if either cannot be
+# installed, say so loudly and go on; those tests then skip, naming the reason.
+test: install
+	@$(MAKE) --no-print-directory system-deps || echo "WARNING: Chromium could not be installed: the browser tests will be SKIPPED"
+	@$(MAKE) --no-print-directory labelstudio || echo "WARNING: $(LS_VENV) could not be built: the Label Studio round trip will be SKIPPED"
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: install
