@@ -115,9 +115,7 @@ class Catalog:
     # --- matching -----------------------------------------------------------
     def clusterings_with_sets(self) -> list[str]:
         """Clusterings that have a ``samples/sets/<id>.csv``."""
-        if not self.study.sets_dir.is_dir():
-            return []
-        return sorted(p.stem for p in self.study.sets_dir.glob("*.csv"))
+        return self.study.list_sets()
 
     def sets(self, clustering: str) -> pd.DataFrame:
         """Matching sets of one clustering (set_id, cluster, image_ids)."""

@@ -303,7 +303,7 @@ def load_matches_and_sets(matches=None, sets=None, study: Study | None = None,
         return read_matches(matches), read_sets(sets)
     if sets is None:
         if not clustering_id:
-            known = ", ".join(p.stem for p in sorted(study.sets_dir.glob("*.csv"))) or "none"
+            known = ", ".join(study.list_sets()) or "none"
             raise UserError(f"give --clustering ID (clusterings with sets: {known})")
         if not study.sets_csv(clustering_id).is_file():
             raise UserError(f"study has no samples/sets/{clustering_id}.csv: run `semclust sample`")

@@ -19,7 +19,7 @@ from evaluation.agreement import agreement_by_dimension
 from evaluation.inputs import read_matches, read_ratings, study_sets
 from evaluation.interpretability import interpretability
 from evaluation.quality import quality_grid
-from pipeline.study import Study, UserError, now_iso, toolkit_version
+from pipeline.study import Study, iter_jsonl, now_iso, toolkit_version
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers",
@@ -56,8 +56,7 @@ def agreement_rows(ratings: pd.DataFrame, bootstrap: int, seed: int) -> list[dic
 def _embedding_kind(study: Study, embedding_id: str | None) -> str:
     if not embedding_id:
         return "unknown"
-    path = study.embedding_path(embedding_id).with_suffix(".json")
-    source = json.loads(path.read_text()).get("source", "") if path.is_file() else ""
+    source = study.read_embedding_info(embedding_id).get("source", "")
     return "VLM text" if source.startswith("descriptions") else ("image" if source == "images" else "unknown")
 
 
@@ -106,7 +105,7 @@ def choose_clustering(study: Study, table: list[dict], requested: str | None) ->
     if requested:
         study.read_labels(requested)  # raises UserError naming the known ones
         return requested
-    with_sets = sorted(p.stem for p in study.sets_dir.glob("*.csv"))
+    with_sets = study.list_sets()
     if len(with_sets) == 1:
         return with_sets[0]
     valid = [r["clustering"] for r in table if r["valid"]]
@@ -152,11 +151,7 @@ def _first_description(study: Study, embedding_info: dict) -> dict:
     if not source.startswith("descriptions:"):
         return {}
     path = study.description_path(source.split(":", 1)[1])
-    if not path.is_file():
-        return {}
-    with open(path, encoding="utf-8") as fh:
-        line = fh.readline()
-    return json.loads(line) if line.strip() else {}
+    return next(iter_jsonl(path), {}) if path.is_file() else {}
 
 
 def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFrame | None,
@@ -168,7 +163,7 @@ def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFram
         params = study.read_clustering_json(clustering, "params.json")
         embedding = params.get("embedding")
         embedding = embedding.get("id") if isinstance(embedding, dict) else embedding
-        info = study.read_embeddings(embedding)[2] if embedding else {}
+        info = study.read_embedding_info(embedding) if embedding else {}
         record = _first_description(study, info)
         if record:
             parts.append(f"Each image was described by {record.get('model')} with the prompt "

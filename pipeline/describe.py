@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.describers import Description, ImageItem
-from pipeline.study import Study, check_id, now_iso
+from pipeline.study import Study, check_id, iter_jsonl, now_iso
 
 DEFAULT_PROMPT = "Describe the connotative meaning of this image, in one paragraph"
 
@@ -46,17 +46,6 @@ def default_describer_id(backend: str, model: str, prompt: str) -> str:
 def cache_key(sha256: str, model: str, prompt: str | None, params: dict) -> str:
     """The cache key of one answer as a canonical JSON string."""
     return json.dumps([sha256, model, prompt, params], sort_keys=True, default=str)
-
-
-def iter_records(path: Path):
-    """Yield the JSON records of a ``.jsonl`` file, skipping blank and torn lines."""
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    continue
 
 
 def record_ok(record: dict) -> bool:
@@ -84,9 +73,9 @@ def load_cache(study: Study, describer_id: str, model: str, prompt: str | None,
     """Scan every description file of the study for records with this model/prompt/params."""
     index = CacheIndex()
     own = study.description_path(describer_id)
-    files = sorted(study.descriptions_dir.glob("*.jsonl"))
+    files = [study.description_path(d) for d in study.list_describers()]
     for path in [p for p in files if p != own] + ([own] if own.is_file() else []):
-        for rec in iter_records(path):
+        for rec in iter_jsonl(path):
             sha = rec.get("sha256")
             if cache_key(sha, rec.get("model"), rec.get("prompt"), rec.get("params") or {}) \
                     != cache_key(sha, model, prompt, params):

@@ -211,12 +211,11 @@ def embed_images(embedder, image_ids: list[str], paths: list[Path], batch_size: 
 
 
 def _existing_info(study: Study, embedder_id: str) -> dict | None:
-    path = study.embedding_path(embedder_id)
-    info_path = path.with_suffix(".json")
-    if not (path.is_file() and info_path.is_file()):
+    """Provenance of a complete cached embedding, or None (absent, incomplete or unreadable)."""
+    if not study.embedding_path(embedder_id).is_file():
         return None
     try:
-        return json.loads(info_path.read_text(encoding="utf-8"))
+        return study.read_embedding_info(embedder_id) or None
     except (OSError, json.JSONDecodeError):
         return None
 

@@ -135,6 +135,20 @@ def read_csv(path: Path, required: Iterable[str], what: str | None = None, **kwa
     return frame
 
 
+def iter_jsonl(path: Path):
+    """Yield the JSON records of a ``.jsonl`` file, skipping blank lines and torn lines.
+
+    A run killed mid-write leaves at most one torn last line; it is skipped.
+    """
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+
 @dataclass(frozen=True)
 class Study:
     """Paths of one study folder. Create with :func:`Study.create` or :func:`Study.open`."""
@@ -306,17 +320,7 @@ class Study:
         if not path.is_file():
             known = ", ".join(self.list_describers()) or "none"
             raise UserError(f"no descriptions {describer_id!r} in study (known: {known})")
-        records = []
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    # a run killed mid-write leaves at most one torn last line
-                    continue
-        frame = pd.DataFrame.from_records(records)
+        frame = pd.DataFrame.from_records(list(iter_jsonl(path)))
         if frame.empty:
             return pd.DataFrame(columns=["image_id", "text", "error"])
         return frame.drop_duplicates("image_id", keep="last").reset_index(drop=True)
@@ -346,13 +350,18 @@ class Study:
         import numpy as np
 
         path = self.embedding_path(embedder_id)
+        info = self.read_embedding_info(embedder_id)  # raises UserError naming the known ones
+        ids = read_csv(path.with_suffix(".ids.csv"), ["image_id"], dtype={"image_id": str})
+        return np.load(path), ids["image_id"].tolist(), info
+
+    def read_embedding_info(self, embedder_id: str) -> dict:
+        """How an embedding was made (its ``.json``; {} if absent), without loading the vectors."""
+        path = self.embedding_path(embedder_id)
         if not path.is_file():
             known = ", ".join(self.list_embeddings()) or "none"
             raise UserError(f"no embedding {embedder_id!r} in study (known: {known})")
-        ids = read_csv(path.with_suffix(".ids.csv"), ["image_id"], dtype={"image_id": str})
         info_path = path.with_suffix(".json")
-        info = json.loads(info_path.read_text()) if info_path.is_file() else {}
-        return np.load(path), ids["image_id"].tolist(), info
+        return json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
 
     # --- clusterings ------------------------------------------------------
     def list_clusterings(self) -> list[str]:
@@ -394,6 +403,10 @@ class Study:
         """``samples/pairs.csv``: pair_id, image_a, image_b, phase (+ stratum, if stratified)."""
         return read_csv(self.pairs_csv, PAIR_COLUMNS, what="pairs",
                         dtype={"pair_id": str, "image_a": str, "image_b": str, "phase": str})
+
+    def list_sets(self) -> list[str]:
+        """Ids of the clusterings that have matching sets (``samples/sets/<id>.csv``)."""
+        return sorted(p.stem for p in self.sets_dir.glob("*.csv"))
 
     def read_sets(self, clustering_id: str) -> pd.DataFrame:
         """``samples/sets/<clustering_id>.csv``: set_id, cluster, image_ids (';'-separated)."""

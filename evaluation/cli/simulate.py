@@ -59,7 +59,7 @@ def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, forc
     atomic_write_csv(study.ratings_csv, ratings)
     click.echo(f"wrote {len(ratings)} simulated ratings ({ratings['item_id'].nunique()} pairs, "
                f"{coders} coders) to {study.ratings_csv}")
-    with_sets = sorted(p.stem for p in study.sets_dir.glob("*.csv"))
+    with_sets = study.list_sets()
     if clustering is None and len(with_sets) != 1:
         click.echo("no matches simulated: " + ("no clustering has matching sets" if not with_sets else
                    f"several clusterings have sets ({', '.join(with_sets)}): give --clustering"))
