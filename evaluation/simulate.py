@@ -31,6 +31,15 @@ from pipeline.study import RATING_COLUMNS, MATCH_COLUMNS, Study, UserError, now_
 
 SCALE = (0, 1, 2)
 DIMENSIONS = ("denotative", "connotative")
+SIMULATED_PREFIX = "sim-"
+
+
+def real_people(path: Path, column: str) -> list[str]:
+    """Names in ``column`` of an export that are not simulated (sorted); [] if no file."""
+    if not path.is_file():
+        return []
+    people = read_csv(path, [column], dtype=str)[column].dropna()
+    return sorted({p for p in people if not p.startswith(SIMULATED_PREFIX)})
 
 
 def read_truth(study: Study, truth_path: Path) -> pd.Series:
@@ -73,7 +82,7 @@ def simulate_ratings(pairs: pd.DataFrame, theme: pd.Series, n_coders: int = 2, n
             flip = rng.random(len(pairs)) < noise
             scores = np.where(flip, rng.choice(SCALE, len(pairs)), latent[dim])
             rows.append(pd.DataFrame({
-                "item_id": pairs["pair_id"].to_numpy(), "coder": f"sim-coder-{c}", "dimension": dim,
+                "item_id": pairs["pair_id"].to_numpy(), "coder": f"{SIMULATED_PREFIX}coder-{c}", "dimension": dim,
                 "score": scores, "round": "independent", "phase": pairs["phase"].to_numpy(),
                 "created_at": created}))
     return pd.concat(rows, ignore_index=True)[RATING_COLUMNS]
@@ -102,6 +111,6 @@ def simulate_matches(sets: pd.DataFrame, labels: pd.DataFrame, theme: pd.Series,
         candidates = clusters[themes.loc[clusters].to_numpy() == set_theme]
         for e in range(1, n_evaluators + 1):
             pool = clusters if (len(candidates) == 0 or rng.random() < noise) else candidates
-            rows.append({"set_id": record["set_id"], "evaluator": f"sim-evaluator-{e}",
+            rows.append({"set_id": record["set_id"], "evaluator": f"{SIMULATED_PREFIX}evaluator-{e}",
                          "chosen_cluster": int(rng.choice(pool)), "created_at": created})
     return pd.DataFrame(rows, columns=MATCH_COLUMNS)

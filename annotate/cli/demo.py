@@ -24,10 +24,10 @@ PEOPLE = (("demo-coder", "coder"), ("demo-coder-2", "coder"), ("demo-evaluator",
 
 
 def _has_phase(study: Path, phase: str) -> bool:
-    import pandas as pd
+    from pipeline.study import Study
 
-    pairs = study / "samples" / "pairs.csv"
-    return pairs.is_file() and phase in set(pd.read_csv(pairs, dtype=str)["phase"])
+    s = Study.open(study)
+    return s.pairs_csv.is_file() and phase in set(s.read_pairs()["phase"])
 
 
 def demo_steps(study: Path) -> list[tuple[list[str], Callable[[], bool]]]:
@@ -54,9 +54,9 @@ def demo_steps(study: Path) -> list[tuple[list[str], Callable[[], bool]]]:
 
 def _has_real_answers(study: Path) -> bool:
     """True once real people answered: the demo then never overwrites their exports."""
-    ratings = study / "exports" / "ratings.csv"
-    return ratings.is_file() and any(
-        not line.split(",")[1].startswith("sim-") for line in ratings.read_text().splitlines()[1:])
+    from evaluation.simulate import real_people
+
+    return bool(real_people(study / "exports" / "ratings.csv", "coder"))
 
 
 def _run(root: click.Group, argv: list[str]) -> None:

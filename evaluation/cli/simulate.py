@@ -17,14 +17,12 @@ def _default_truth(study) -> Path:
 
 def _guard(path: Path, column: str, force: bool) -> None:
     """Refuse to overwrite an export that holds real (non-simulated) answers."""
-    import pandas as pd
+    from evaluation.simulate import real_people
 
-    if path.is_file() and not force:
-        people = pd.read_csv(path, usecols=[column], dtype=str)[column].dropna()
-        real = sorted({p for p in people if not p.startswith("sim-")})
-        if real:
-            raise UserError(f"{path} holds real answers (e.g. {real[0]}); refusing to overwrite "
-                            "without --force")
+    real = [] if force else real_people(path, column)
+    if real:
+        raise UserError(f"{path} holds real answers (e.g. {real[0]}); refusing to overwrite "
+                        "without --force")
 
 
 @click.command()
