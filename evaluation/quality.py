@@ -290,17 +290,14 @@ def clustering_info(study: Study, clustering_id: str, labels: pd.DataFrame) -> d
 
     ``n_clusters`` and ``noise_fraction`` are computed from ``labels``;
     ``params`` is ``params.json`` as written by the grid ({} when absent);
-    ``reduction`` and ``embedding`` are its ``reduction``/``reducer`` and
-    ``embedding``/``embedder`` entries when present.
+    ``reduction`` is its ``reduction`` entry and ``embedding`` the embedding id
+    (:meth:`Study.clustering_embedding`).
     """
     path = study.clustering_dir(clustering_id) / "params.json"
     params = study.read_clustering_json(clustering_id, "params.json") if path.is_file() else {}
     clusters = labels["cluster"].astype(int)
-    embedding = params.get("embedding", params.get("embedder"))
-    if isinstance(embedding, dict):  # the grid writes {"id": ..., "dim": ..., "info": ...}
-        embedding = embedding.get("id")
-    return {"reduction": params.get("reduction", params.get("reducer")),
-            "embedding": embedding,
+    return {"reduction": params.get("reduction"),
+            "embedding": study.clustering_embedding(clustering_id),
             "params": params,
             "n_clusters": int(clusters[clusters != NOISE].nunique()),
             "noise_fraction": float((clusters == NOISE).mean()) if len(clusters) else None}

@@ -161,8 +161,7 @@ def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFram
              f"readable images (semclust {toolkit_version()}, default seed {study.seed})."]
     if clustering:
         params = study.read_clustering_json(clustering, "params.json")
-        embedding = params.get("embedding")
-        embedding = embedding.get("id") if isinstance(embedding, dict) else embedding
+        embedding = study.clustering_embedding(clustering)
         info = study.read_embedding_info(embedding) if embedding else {}
         record = _first_description(study, info)
         if record:

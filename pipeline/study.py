@@ -382,6 +382,17 @@ class Study:
             raise UserError(f"clustering {clustering_id!r} has no {name}")
         return json.loads(path.read_text())
 
+    def clustering_embedding(self, clustering_id: str) -> str | None:
+        """Id of the embedding a clustering was made from (None if params.json does not say).
+
+        ``params.json`` holds ``embedding`` as ``{"id": ..., "dim": ..., "info": ...}``
+        (written by `semclust cluster`) or, from other tools, as the plain id.
+        """
+        if not (self.clustering_dir(clustering_id) / "params.json").is_file():
+            return None
+        embedding = self.read_clustering_json(clustering_id, "params.json").get("embedding")
+        return embedding.get("id") if isinstance(embedding, dict) else embedding
+
     def read_keywords(self, clustering_id: str) -> pd.DataFrame:
         """``keywords.csv`` of one clustering: cluster, rank, term, score."""
         return read_csv(self.clustering_dir(clustering_id) / "keywords.csv", KEYWORD_COLUMNS,
