@@ -182,10 +182,17 @@ def test_ingest_user_errors_exit_2_with_one_line(run_cli, images, tmp_path):
         assert len(lines) == 1 and message in lines[0]
 
 
+# The child ingests for real, but 20 ms slower per image, so that the signal always lands
+# part-way (unslowed, 300 small images take ~0.3 s on a quiet machine: a race).
 RUNNER = """
-import sys
+import sys, time
 import pipeline.ingest as ingest
 from pipeline.study import Study
+real_inspect = ingest.inspect_image
+def slow_inspect(path):
+    time.sleep(0.02)
+    return real_inspect(path)
+ingest.inspect_image = slow_inspect
 ingest.CHECKPOINT_SECONDS = 0.0
 study = Study.create(sys.argv[1], sys.argv[2])
 ingest.ingest(study, ingest.folder_files(study.image_root), workers=1, progress=False)
