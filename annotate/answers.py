@@ -9,9 +9,9 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
-from annotate import scales
-from annotate.db import transaction
-from pipeline.study import now_iso
+from semclust.annotate import scales
+from semclust.annotate.db import transaction
+from semclust.pipeline.study import now_iso
 
 DIMENSIONS = tuple(scales.DIMENSIONS)                 # ("denotative", "connotative")
 SCALE = tuple(scales.SCALE)                           # (0, 1, 2)

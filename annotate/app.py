@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from semclust.annotate import auth, db
+from semclust.annotate.items import Catalog
+from semclust.pipeline.study import Study, UserError
 
-from annotate import auth, db
-from annotate.items import Catalog
-from pipeline.study import Study, UserError
-
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATES = REPO / "templates"
+from semclust.resources import templates_dir
 
 
 def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only: bool = False) -> Flask:
@@ -43,7 +40,8 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
     study = Study.open(config["STUDY"])
     db.init_db(study.annotations_db)
 
-    app = Flask("annotate", template_folder=str(TEMPLATES), static_folder=str(TEMPLATES / "static"),
+    templates = templates_dir()
+    app = Flask("semclust.annotate", template_folder=str(templates), static_folder=str(templates / "static"),
                 static_url_path="/static")
     conn = db.connect(study.annotations_db)
     try:
@@ -66,7 +64,7 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
 
 
 def _register(app: Flask, images_only: bool) -> None:
-    from annotate.views import admin, consensus, images, login, matching, pairs
+    from semclust.annotate.views import admin, consensus, images, login, matching, pairs
 
     app.register_error_handler(UserError, _study_error)
     app.after_request(_security_headers)

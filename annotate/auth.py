@@ -19,9 +19,8 @@ import sqlite3
 from pathlib import Path
 
 from flask import abort, g, redirect, request, session, url_for
-
-from annotate import db
-from pipeline.study import UserError, now_iso
+from semclust.annotate import db
+from semclust.pipeline.study import UserError, now_iso
 
 ROLES = ("coder", "evaluator", "admin")
 CONSENSUS_NAME = "consensus"  # the coder name of consensus scores in exports: not a person

@@ -25,7 +25,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_PATH = Path(__file__).with_name("schema.sql")
+from semclust.resources import resource_path
+
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -87,7 +88,7 @@ def init_db(path: str | Path) -> None:
     conn = connect(path)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(SCHEMA_PATH.read_text(encoding="utf-8"))
+        conn.executescript(resource_path("annotate", "schema.sql").read_text(encoding="utf-8"))
         with transaction(conn):
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret_key', ?)",
                          (secrets.token_hex(32),))

@@ -19,10 +19,14 @@ import sqlite3
 from pathlib import Path
 
 import pandas as pd
-
-from annotate import db
-from annotate.auth import CONSENSUS_NAME
-from pipeline.study import MATCH_COLUMNS, RATING_COLUMNS, Study, atomic_write_csv
+from semclust.annotate import db
+from semclust.annotate.auth import CONSENSUS_NAME
+from semclust.pipeline.study import (
+    MATCH_COLUMNS,
+    RATING_COLUMNS,
+    Study,
+    atomic_write_csv,
+)
 
 MATCH_EXPORT_COLUMNS = [*MATCH_COLUMNS, "clustering"]
 

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
-
-from pipeline.study import NOISE, Study, UserError
+from semclust.pipeline.study import NOISE, Study, UserError
 
 
 @dataclass(frozen=True)

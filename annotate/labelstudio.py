@@ -23,12 +23,20 @@ from typing import Callable
 from urllib.parse import quote
 
 import pandas as pd
+from semclust.annotate.scales import CANNOT_JUDGE, DIMENSIONS, INDEPENDENT_ROUND, SCALE
+from semclust.pipeline.study import (
+    MATCH_COLUMNS,
+    NOISE,
+    RATING_COLUMNS,
+    Study,
+    UserError,
+    atomic_write_json,
+    atomic_write_text,
+    check_id,
+)
 
-from annotate.scales import CANNOT_JUDGE, DIMENSIONS, INDEPENDENT_ROUND, SCALE
-from pipeline.study import (MATCH_COLUMNS, NOISE, RATING_COLUMNS, Study, UserError,
-                            atomic_write_json, atomic_write_text, check_id)
+from semclust.resources import templates_dir
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "labelstudio"
 TASKS = ("pairs", "sets")
 URL_MODES = ("local-files", "serve")
 N_TERMS = None  # all of keywords.csv, as our app shows them
@@ -40,7 +48,7 @@ CONTROLS = {"pairs": ("denotative", "connotative"), "sets": ("match",)}
 def _render(name: str, **context) -> str:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir() / "labelstudio")), autoescape=True,
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     return env.get_template(name).render(**context).strip() + "\n"
 

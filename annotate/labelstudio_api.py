@@ -15,9 +15,9 @@ import os
 from contextlib import contextmanager
 from typing import Callable
 
-from annotate import labelstudio as ls
-from annotate.scales import DIMENSIONS
-from pipeline.study import Study, UserError
+from semclust.annotate import labelstudio as ls
+from semclust.annotate.scales import DIMENSIONS
+from semclust.pipeline.study import Study, UserError
 
 DEFAULT_KEY_ENV = "LABEL_STUDIO_API_KEY"
 

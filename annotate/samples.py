@@ -14,11 +14,27 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-
-from annotate.sampling import (eligible_images, make_rng, next_pair_number, pair_counts, pair_ids,
-                               pairs_needed, prob_enough, sample_pairs, sample_sets)
-from pipeline.study import (NOISE, PAIR_COLUMNS, Study, UserError, atomic_write_csv,
-                            atomic_write_json, now_iso, toolkit_version)
+from semclust.annotate.sampling import (
+    eligible_images,
+    make_rng,
+    next_pair_number,
+    pair_counts,
+    pair_ids,
+    pairs_needed,
+    prob_enough,
+    sample_pairs,
+    sample_sets,
+)
+from semclust.pipeline.study import (
+    NOISE,
+    PAIR_COLUMNS,
+    Study,
+    UserError,
+    atomic_write_csv,
+    atomic_write_json,
+    now_iso,
+    toolkit_version,
+)
 
 WEIGHTED_COLUMNS = PAIR_COLUMNS + ["stratum", "weight"]
 _PHASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -28,9 +28,9 @@ sys.path.insert(0, str(REPO / "tests" / "pipeline"))
 
 import pandas as pd  # noqa: E402
 
-from pipeline.describe import describe_study  # noqa: E402
-from pipeline.describers.openai_api import OpenAIDescriber  # noqa: E402
-from pipeline.study import IMAGE_COLUMNS, Study  # noqa: E402
+from semclust.pipeline.describe import describe_study  # noqa: E402
+from semclust.pipeline.describers.openai_api import OpenAIDescriber  # noqa: E402
+from semclust.pipeline.study import IMAGE_COLUMNS, Study  # noqa: E402
 
 
 def make_images(folder: Path, n: int) -> pd.DataFrame:

@@ -33,9 +33,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from pipeline.describe import DEFAULT_PROMPT  # noqa: E402
-from pipeline.describers import ImageItem  # noqa: E402
-from pipeline.describers.hf import HFDescriber  # noqa: E402
+from semclust.pipeline.describe import DEFAULT_PROMPT  # noqa: E402
+from semclust.pipeline.describers import ImageItem  # noqa: E402
+from semclust.pipeline.describers.hf import HFDescriber  # noqa: E402
 
 SIZES = [(640, 480), (480, 640), (1080, 1080), (1200, 675), (720, 900), (320, 240)]
 

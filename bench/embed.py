@@ -56,8 +56,8 @@ def main() -> None:
 
     import torch
 
-    from pipeline.embed import embed_texts
-    from pipeline.embedders import text_embedder
+    from semclust.pipeline.embed import embed_texts
+    from semclust.pipeline.embedders import text_embedder
 
     texts = make_texts(args.n)
     embedder = text_embedder(device=args.device)

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from evaluation.agreement import agreement_by_dimension  # noqa: E402
-from evaluation.interpretability import interpretability  # noqa: E402
-from evaluation.quality import quality_grid  # noqa: E402
-from pipeline.study import KEYWORD_COLUMNS, Study  # noqa: E402
+from semclust.evaluation.agreement import agreement_by_dimension  # noqa: E402
+from semclust.evaluation.interpretability import interpretability  # noqa: E402
+from semclust.evaluation.quality import quality_grid  # noqa: E402
+from semclust.pipeline.study import KEYWORD_COLUMNS, Study  # noqa: E402
 
 
 def build(root: Path, n_images: int, n_clusterings: int, rng) -> tuple[Study, pd.DataFrame]:

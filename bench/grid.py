@@ -74,8 +74,8 @@ def main() -> None:
     import umap
     from sklearn.metrics import adjusted_rand_score
 
-    from pipeline.grid import load_grid, plan_jobs, run_grid
-    from pipeline.study import Study
+    from semclust.pipeline.grid import load_grid, plan_jobs, run_grid
+    from semclust.pipeline.study import Study
 
     X, truth = planted_embeddings(args.n, args.dim, 20, args.seed)
     print(f"data: {args.n} x {args.dim}, 20 planted groups; cores: {os.cpu_count()}; "

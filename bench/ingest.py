@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pipeline.ingest import folder_files, ingest  # noqa: E402
-from pipeline.study import Study  # noqa: E402
+from semclust.pipeline.ingest import folder_files, ingest  # noqa: E402
+from semclust.pipeline.study import Study  # noqa: E402
 
 
 def generate(folder: Path, n: int) -> int:

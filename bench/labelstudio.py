@@ -19,10 +19,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "annotate")]
 
-from annotate import labelstudio as ls  # noqa: E402
-from annotate import labelstudio_api as api  # noqa: E402
+from semclust.annotate import labelstudio as ls  # noqa: E402
+from semclust.annotate import labelstudio_api as api  # noqa: E402
 from labelstudio_server import ensure_virtualenv, fresh_server  # noqa: E402
-from pipeline.study import Study  # noqa: E402
+from semclust.pipeline.study import Study  # noqa: E402
 
 N_IMAGES, N_CLUSTERS, N_PAIRS, SETS_PER_CLUSTER = 320, 32, 500, 5
 CLUSTERING = "bench"

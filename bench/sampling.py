@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from annotate.samples import draw_pairs, draw_sets, plan_pairs  # noqa: E402
-from pipeline.study import Study  # noqa: E402
+from semclust.annotate.samples import draw_pairs, draw_sets, plan_pairs  # noqa: E402
+from semclust.pipeline.study import Study  # noqa: E402
 
 
 def build(root: Path, n_images: int, n_clusterings: int) -> Study:

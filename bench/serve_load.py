@@ -38,9 +38,9 @@ sys.path.insert(0, str(REPO))
 
 import pandas as pd  # noqa: E402
 
-from annotate import answers, db  # noqa: E402
-from annotate.auth import add_person  # noqa: E402
-from pipeline.study import Study  # noqa: E402
+from semclust.annotate import answers, db  # noqa: E402
+from semclust.annotate.auth import add_person  # noqa: E402
+from semclust.pipeline.study import Study  # noqa: E402
 
 
 def make_study(root: Path, n_images: int = 60, n_pairs: int = 1000, n_coders: int = 50) -> tuple[Study, list]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-import demo_draw as dd
-from demo_scenes import SHIRTS, SKIN, _maybe_caption
+from . import demo_draw as dd
+from .demo_scenes import SHIRTS, SKIN, _maybe_caption
 
 CHARTS = {
     "bar_temp": "Global temperature anomaly (°C)",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PIL import ImageDraw
 
-import demo_draw as dd
+from . import demo_draw as dd
 
 FIRE_SKY = [(80, 35, 30), (200, 80, 30), (250, 150, 50)]
 SUNSET_SKY = [(70, 40, 110), (230, 95, 60), (255, 180, 80)]

@@ -17,7 +17,7 @@ import random
 
 from PIL import Image, ImageDraw
 
-import demo_draw as dd
+from . import demo_draw as dd
 
 SKIN = [(241, 204, 170), (224, 172, 130), (190, 134, 96), (141, 94, 62), (96, 64, 44)]
 SHIRTS = [(200, 60, 60), (60, 110, 190), (60, 150, 90), (230, 180, 50), (120, 80, 160), (50, 50, 60)]

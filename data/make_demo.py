@@ -2,8 +2,8 @@
 
 Usage::
 
-    python data/make_demo.py               # rewrites data/demo/
-    python data/make_demo.py --out /tmp/x  # writes elsewhere (used by the tests)
+    python -m semclust.data.make_demo               # rewrites data/demo/
+    python -m semclust.data.make_demo --out /tmp/x  # writes elsewhere (used by the tests)
 
 Writes ``images/img_NNNN.{jpg,png}`` (8 climate-debate themes x 30 drawn
 images, shuffled, neutral names), ``descriptions.jsonl`` (one SYNTHETIC
@@ -24,12 +24,12 @@ from pathlib import Path
 
 from PIL import ImageFilter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from semclust.resources import demo_dir
 
-import demo_charts as ch  # noqa: E402
-import demo_landscapes as ls  # noqa: E402
-import demo_scenes as sc  # noqa: E402
-from demo_texts import describe  # noqa: E402
+from . import demo_charts as ch
+from . import demo_landscapes as ls
+from . import demo_scenes as sc
+from .demo_texts import describe
 
 SEED = 20261122
 PER_THEME = 30
@@ -98,7 +98,7 @@ def write_demo(out: Path, seed: int = SEED) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "demo",
+    parser.add_argument("--out", type=Path, default=demo_dir(),
                         help="output folder (default: data/demo next to this script)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"random seed (default {SEED})")
     args = parser.parse_args(argv)

@@ -15,9 +15,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-
-from evaluation.inputs import DIMENSIONS, check_scale, validate_ratings
-from pipeline.study import DEFAULT_SEED, UserError
+from semclust.evaluation.inputs import DIMENSIONS, check_scale, validate_ratings
+from semclust.pipeline.study import DEFAULT_SEED, UserError
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 KAPPA_WEIGHTS = ("linear", "quadratic")

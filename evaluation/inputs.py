@@ -19,8 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-
-from pipeline.study import NOISE, Study, UserError, read_csv
+from semclust.pipeline.study import NOISE, Study, UserError, read_csv
 
 RATING_REQUIRED = ["item_id", "coder", "dimension", "score"]
 MATCH_REQUIRED = ["set_id", "evaluator", "chosen_cluster"]

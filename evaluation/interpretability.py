@@ -16,10 +16,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-
-from evaluation.agreement import cohen_kappa
-from evaluation.inputs import validate_matches, validate_sets
-from pipeline.study import UserError
+from semclust.evaluation.agreement import cohen_kappa
+from semclust.evaluation.inputs import validate_matches, validate_sets
+from semclust.pipeline.study import UserError
 
 
 def parse_merge(merge: Iterable, known: Iterable[int]) -> dict[int, int]:

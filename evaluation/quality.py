@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from evaluation.inputs import (DIMENSIONS, check_scale, fail_rows, read_ratings, study_labels,
-                               study_pairs, validate_labels, validate_pairs, validate_ratings)
-from pipeline.study import DEFAULT_SEED, NOISE, Study, UserError
+from semclust.evaluation.inputs import (
+    DIMENSIONS,
+    check_scale,
+    fail_rows,
+    read_ratings,
+    study_labels,
+    study_pairs,
+    validate_labels,
+    validate_pairs,
+    validate_ratings,
+)
+from semclust.pipeline.study import DEFAULT_SEED, NOISE, Study, UserError
 
 MIN_PAIRS = 25
 THRESHOLD = 1.0

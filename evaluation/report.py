@@ -14,14 +14,14 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+from semclust.evaluation.agreement import agreement_by_dimension
+from semclust.evaluation.inputs import read_matches, read_ratings, study_sets
+from semclust.evaluation.interpretability import interpretability
+from semclust.evaluation.quality import quality_grid
+from semclust.pipeline.study import Study, iter_jsonl, now_iso, toolkit_version
 
-from evaluation.agreement import agreement_by_dimension
-from evaluation.inputs import read_matches, read_ratings, study_sets
-from evaluation.interpretability import interpretability
-from evaluation.quality import quality_grid
-from pipeline.study import Study, iter_jsonl, now_iso, toolkit_version
+from semclust.resources import templates_dir
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers",
              "transformers", "torch", "krippendorff")
 GALLERY_IMAGES = 6
@@ -201,8 +201,7 @@ def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1
                  seed: int | None = None, out_dir: Path | None = None) -> Path:
     """Write ``reports/index.html`` (and its figures) for ``study``; returns its path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    from evaluation import figures
+    from semclust.evaluation import figures
 
     seed = study.seed if seed is None else seed
     out_dir = Path(out_dir or study.reports_dir)
@@ -237,7 +236,7 @@ def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1
         context["figures"].update(precision_recall="precision_recall.png", confusion="confusion.png")
     context["gallery"] = gallery(study, chosen, out_dir, seed) if chosen else []
     context["methods"] = methods_paragraph(study, chosen, ratings, matches)
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env = Environment(loader=FileSystemLoader(templates_dir()), autoescape=select_autoescape(["html"]))
     html = env.get_template("report/index.html").render(**context)
     target = out_dir / "index.html"
     target.write_text(html, encoding="utf-8")

@@ -26,8 +26,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from pipeline.study import RATING_COLUMNS, MATCH_COLUMNS, Study, UserError, now_iso, read_csv
+from semclust.pipeline.study import (
+    MATCH_COLUMNS,
+    RATING_COLUMNS,
+    Study,
+    UserError,
+    now_iso,
+    read_csv,
+)
 
 SCALE = (0, 1, 2)
 DIMENSIONS = ("denotative", "connotative")

@@ -23,8 +23,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.describers import Description, ImageItem
-from pipeline.study import Study, check_id, iter_jsonl, now_iso
+from semclust.pipeline.describers import Description, ImageItem
+from semclust.pipeline.study import Study, check_id, iter_jsonl, now_iso
 
 DEFAULT_PROMPT = "Describe the connotative meaning of this image, in one paragraph"
 

@@ -20,10 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from pipeline.embedders import (DEFAULT_IMAGE_MODEL, DEFAULT_TEXT_MODEL, canonical_model,
-                                image_embedder, short_name, text_embedder)
-from pipeline.study import Study, UserError, check_id, now_iso, toolkit_version
+from semclust.pipeline.embedders import (
+    DEFAULT_IMAGE_MODEL,
+    DEFAULT_TEXT_MODEL,
+    canonical_model,
+    image_embedder,
+    short_name,
+    text_embedder,
+)
+from semclust.pipeline.study import Study, UserError, check_id, now_iso, toolkit_version
 
 DEFAULT_BATCH_SIZE = {"text": 64, "image": 32}
 
@@ -188,7 +193,7 @@ def embed_images(embedder, image_ids: list[str], paths: list[Path], batch_size: 
     Returns ``(vectors, kept_ids, skipped)``: float32 (len(kept_ids), dim), the
     ids of the embedded rows in input order, and ``(image_id, reason)`` pairs.
     """
-    from pipeline.embedders.image import open_rgb
+    from semclust.pipeline.embedders.image import open_rgb
 
     kept, parts, skipped = [], [], []
     with _progress(len(image_ids), "image", "embed", progress) as bar:

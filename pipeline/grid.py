@@ -23,13 +23,13 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-import pandas as pd
 
-from pipeline import cluster as clustering
-from pipeline import keywords as kw
-from pipeline import reduce as reducing
-from pipeline.study import Study, UserError, now_iso, toolkit_version
-from pipeline.gridfile import Grid, Step, load_grid, resolve_grid_path  # noqa: F401  (re-exported)
+import pandas as pd
+from semclust.pipeline import cluster as clustering
+from semclust.pipeline import keywords as kw
+from semclust.pipeline import reduce as reducing
+from semclust.pipeline.gridfile import Grid, Step, load_grid, resolve_grid_path  # noqa: F401  (re-exported)
+from semclust.pipeline.study import Study, UserError, now_iso, toolkit_version
 
 VERSIONED = ("umap-learn", "pynndescent", "hdbscan", "scikit-learn", "numpy", "numba")
 

@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from semclust.pipeline.study import UserError, check_id
 
-from pipeline.study import UserError, check_id
+from semclust.resources import grids_dir
 
 TOP_KEYS = {"embeddings", "seed", "reassign_outliers", "keywords_from", "keywords_k",
             "stopwords", "reductions", "clusterers"}
-GRIDS_DIR = Path(__file__).resolve().parents[1] / "grids"
 
 
 @dataclass(frozen=True)
@@ -180,10 +180,10 @@ def resolve_grid_path(name: str | Path) -> Path:
     path = Path(name)
     if path.is_file():
         return path
-    shipped = GRIDS_DIR / f"{name}.yaml"
+    shipped = grids_dir() / f"{name}.yaml"
     if path.suffix == "" and shipped.is_file():
         return shipped
-    names = ", ".join(sorted(p.stem for p in GRIDS_DIR.glob("*.yaml"))) or "none"
+    names = ", ".join(sorted(p.stem for p in grids_dir().glob("*.yaml"))) or "none"
     raise UserError(f"grid file not found: {name} (shipped grids: {names})")
 
 

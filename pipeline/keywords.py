@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from semclust.pipeline.study import KEYWORD_COLUMNS, NOISE, UserError
 
-from pipeline.study import KEYWORD_COLUMNS, NOISE, UserError
+from semclust.resources import resource_path
 
-VLM_STOPWORDS_FILE = Path(__file__).with_name("vlm_stopwords.txt")
 DEFAULT_K = 7
 TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 TFIDF_SETTINGS = {
@@ -46,7 +46,7 @@ def read_stopwords(path: str | Path | None = None) -> list[str]:
     ``None`` reads the shipped ``pipeline/vlm_stopwords.txt``. Raises
     UserError naming the file when it cannot be read.
     """
-    path = Path(path) if path is not None else VLM_STOPWORDS_FILE
+    path = Path(path) if path is not None else resource_path("pipeline", "vlm_stopwords.txt")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:

@@ -29,11 +29,11 @@ class CliResult:
 @pytest.fixture
 def run_cli(capsys):
     """Run ``semclust ARGS...`` in-process; returns exit_code, stdout, stderr."""
-    import semclust
+    from semclust.cli import main
 
     def run(*args) -> CliResult:
         capsys.readouterr()
-        code = semclust.main([str(a) for a in args])
+        code = main([str(a) for a in args])
         out, err = capsys.readouterr()
         return CliResult(code, out, err)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
 import subprocess
@@ -15,13 +14,12 @@ import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "data" / "make_demo.py"
 THEMES = {"renewable_energy", "protest", "ocean_plastic", "wildfire", "arctic", "conference",
           "infographic", "nature"}
 
 
 def _generate(out: Path) -> Path:
-    subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "semclust.data.make_demo", "--out", str(out)], check=True, capture_output=True)
     return out
 
 
@@ -37,15 +35,14 @@ def _descriptions(folder: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory) -> Path:
-    """A fresh run of data/make_demo.py into a temporary folder."""
+    """A fresh run of the demo generator into a temporary folder."""
     return _generate(tmp_path_factory.mktemp("demo"))
 
 
 def _load_generator():
-    spec = importlib.util.spec_from_file_location("make_demo", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from semclust.data import make_demo
+
+    return make_demo
 
 
 def test_demo_generator_is_byte_identical_across_runs(regenerated):
@@ -66,7 +63,7 @@ def test_demo_generator_seed_changes_order_and_drawings():
 def test_demo_committed_texts_match_generator_bytes(demo_dir, regenerated):
     for name in ("descriptions.jsonl", "truth.csv"):
         assert (demo_dir / name).read_bytes() == (regenerated / name).read_bytes(), (
-            f"{name} differs from the generator's output: run `python data/make_demo.py`")
+            f"{name} differs from the generator's output: run `python -m semclust.data.make_demo`")
 
 
 def test_demo_committed_images_match_generator(demo_dir, regenerated):

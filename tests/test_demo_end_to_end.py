@@ -5,17 +5,17 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from pipeline.study import Study
+from semclust.pipeline.study import Study
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo_study(tmp_path_factory, demo_dir):
-    import semclust
+    from semclust.cli import main
 
     study_dir = tmp_path_factory.mktemp("demo") / "study"
-    assert semclust.main(["demo", "--no-serve", "--study", str(study_dir)]) == 0
+    assert main(["demo", "--no-serve", "--study", str(study_dir)]) == 0
     return Study.open(study_dir)
 
 

@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 import pytest
 
-import semclust
-from pipeline import study as study_module
+from semclust import cli as semclust_cli
+from semclust.pipeline import study as study_module
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = "\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
 
 
-def all_commands(group: click.Group = semclust.cli, prefix: str = ""):
+def all_commands(group: click.Group = semclust_cli.cli, prefix: str = ""):
     for name, command in sorted(group.commands.items()):
         path = f"{prefix}{name}"
         yield path, command

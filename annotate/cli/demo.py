@@ -12,8 +12,6 @@ from typing import Callable
 
 import click
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "data" / "demo"
 DESCRIBER = "demo"
 EMBEDDING = "minilm-l6--demo"
 # The reference study's most common setting (UMAP 5 components, 15 neighbours),
@@ -24,7 +22,7 @@ PEOPLE = (("demo-coder", "coder"), ("demo-coder-2", "coder"), ("demo-evaluator",
 
 
 def _has_phase(study: Path, phase: str) -> bool:
-    from pipeline.study import Study
+    from semclust.pipeline.study import Study
 
     s = Study.open(study)
     return s.pairs_csv.is_file() and phase in set(s.read_pairs()["phase"])
@@ -32,11 +30,14 @@ def _has_phase(study: Path, phase: str) -> bool:
 
 def demo_steps(study: Path) -> list[tuple[list[str], Callable[[], bool]]]:
     """(argv, already_done) for every step of the demo, in order."""
+    from semclust.resources import demo_dir
+
     s = str(study)
+    demo = demo_dir()
     never = lambda: False  # noqa: E731  (cheap or idempotent steps: always run)
     return [
-        (["ingest", str(DEMO / "images"), "--study", s, "--name", "demo"], never),
-        (["describe", "--study", s, "--backend", "file", "--input", str(DEMO / "descriptions.jsonl"),
+        (["ingest", str(demo / "images"), "--study", s, "--name", "demo"], never),
+        (["describe", "--study", s, "--backend", "file", "--input", str(demo / "descriptions.jsonl"),
           "--id", DESCRIBER, "--model", "synthetic-demo"], never),
         (["embed", "--study", s, "--from", f"descriptions:{DESCRIBER}", "--id", EMBEDDING], never),
         (["cluster", "--study", s, "--grid", "demo"], never),
@@ -54,7 +55,7 @@ def demo_steps(study: Path) -> list[tuple[list[str], Callable[[], bool]]]:
 
 def _has_real_answers(study: Path) -> bool:
     """True once real people answered: the demo then never overwrites their exports."""
-    from evaluation.simulate import real_people
+    from semclust.evaluation.simulate import real_people
 
     return bool(real_people(study / "exports" / "ratings.csv", "coder"))
 
@@ -97,9 +98,14 @@ def demo(ctx, study_dir, no_serve, port):
 
 def _start_app(root: click.Group, study_dir: Path, port: int) -> None:
     """Add the demo people (or renew their links), open phase 1 and matching, serve."""
-    from annotate import auth, db
-    from annotate.answers import open_clusterings, open_phases, set_matching, set_phase
-    from pipeline.study import Study, UserError
+    from semclust.annotate import auth, db
+    from semclust.annotate.answers import (
+        open_clusterings,
+        open_phases,
+        set_matching,
+        set_phase,
+    )
+    from semclust.pipeline.study import Study, UserError
 
     study = Study.open(study_dir)
     base = f"http://127.0.0.1:{port}"

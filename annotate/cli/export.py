@@ -19,8 +19,8 @@ def export(study_dir):
     Example:
       semclust export --study studies/demo
     """
-    from annotate.export import export_study
-    from pipeline.study import Study
+    from semclust.annotate.export import export_study
+    from semclust.pipeline.study import Study
 
     ratings, matches, n_ratings, n_matches = export_study(Study.open(study_dir))
     click.echo(f"wrote {n_ratings} ratings to {ratings}")

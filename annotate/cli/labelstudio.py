@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from pipeline.study import Study, atomic_write_csv
+from semclust.pipeline.study import Study, atomic_write_csv
 
 _task = click.option("--task", "task", type=click.Choice(["pairs", "sets"]), required=True,
                      help="pairs: rate samples/pairs.csv; sets: match samples/sets/<clustering>.csv.")
@@ -62,7 +61,7 @@ def export_command(study_dir, task, clustering_id, out_dir, image_url_mode, imag
     Example:
       semclust labelstudio export --study studies/demo --task sets --clustering best --out ls-sets/
     """
-    from annotate import labelstudio as ls
+    from semclust.annotate import labelstudio as ls
 
     study = Study.open(study_dir)
     url = ls.image_url_builder(study, image_url_mode, image_base_url, document_root)
@@ -87,8 +86,8 @@ def push_command(study_dir, task, clustering_id, url, api_key_env, project_id, i
     Example:
       semclust labelstudio push --study studies/demo --task pairs --url http://localhost:8080
     """
-    from annotate import labelstudio as ls
-    from annotate import labelstudio_api as api
+    from semclust.annotate import labelstudio as ls
+    from semclust.annotate import labelstudio_api as api
 
     study = Study.open(study_dir)
     image_url = ls.image_url_builder(study, image_url_mode, image_base_url, document_root)
@@ -120,7 +119,7 @@ def pull_command(study_dir, task, clustering_id, url, api_key_env, project_id, o
     Example:
       semclust labelstudio pull --study studies/demo --task pairs --url http://localhost:8080
     """
-    from annotate import labelstudio_api as api
+    from semclust.annotate import labelstudio_api as api
 
     study = Study.open(study_dir)
     client = api.connect(url, key_env=api_key_env)

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from annotate.auth import ROLES
+from semclust.annotate.auth import ROLES
 
 BASE_URL_HELP = "Address the app is served at, used to build the link."
 
@@ -27,8 +26,8 @@ def add(name, role, study_dir, base_url):
     Example:
       semclust people add alice --role coder --study studies/demo
     """
-    from annotate.auth import add_person, login_url
-    from pipeline.study import Study
+    from semclust.annotate.auth import add_person, login_url
+    from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
     token = add_person(study.annotations_db, name, role)
@@ -46,8 +45,8 @@ def link(name, study_dir, base_url):
     Example:
       semclust people link alice --study studies/demo
     """
-    from annotate.auth import login_url, new_token
-    from pipeline.study import Study
+    from semclust.annotate.auth import login_url, new_token
+    from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
     click.echo(f"{name}: {login_url(base_url, new_token(study.annotations_db, name))}")
@@ -62,9 +61,9 @@ def list_(study_dir):
     Example:
       semclust people list --study studies/demo
     """
-    from annotate import db
-    from annotate.auth import list_people
-    from pipeline.study import Study
+    from semclust.annotate import db
+    from semclust.annotate.auth import list_people
+    from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
     db.init_db(study.annotations_db)

@@ -4,8 +4,7 @@ from __future__ import annotations
 import math
 
 import click
-
-from pipeline.study import Study
+from semclust.pipeline.study import Study
 
 STUDY = click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
                      help="The study folder.")
@@ -51,7 +50,7 @@ def pairs_command(study_dir, n, phase, seed, exclude_phases, describer, stratify
     Example:
       semclust sample pairs --study my-study --n 250 --phase 1
     """
-    from annotate.samples import draw_pairs
+    from semclust.annotate.samples import draw_pairs
 
     study = Study.open(study_dir)
     new = draw_pairs(study, n, phase=phase, seed=seed, exclude_phases=exclude_phases,
@@ -86,7 +85,7 @@ def sets_command(study_dir, clustering_id, per_cluster, size, seed, force) -> No
     Example:
       semclust sample sets --study my-study --clustering umap10-n15-h100 --per-cluster 5 --size 3
     """
-    from annotate.samples import draw_sets
+    from semclust.annotate.samples import draw_sets
 
     study = Study.open(study_dir)
     sets, short, path = draw_sets(study, clustering_id, per_cluster, size, seed=seed, force=force)
@@ -121,7 +120,7 @@ def plan_command(study_dir, target_same, target_diff, budget, confidence, descri
     Example:
       semclust sample plan --study my-study --target-same 25 --target-diff 25 --budget 500
     """
-    from annotate.samples import plan_pairs
+    from semclust.annotate.samples import plan_pairs
 
     study = Study.open(study_dir)
     table = plan_pairs(study, target_same, target_diff, budget, confidence, describer)

@@ -31,8 +31,7 @@ def serve(study_dir, host, port, threads, images_only):
       semclust serve --study studies/demo --port 8081 --images-only
     """
     import waitress
-
-    from annotate.app import create_app
+    from semclust.annotate.app import create_app
 
     app = create_app(study_dir, images_only=images_only)
     if host not in LOOPBACK and not _is_loopback(host):

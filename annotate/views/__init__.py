@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
-
-from annotate.items import Catalog
-from pipeline.study import Study
+from semclust.annotate.items import Catalog
+from semclust.pipeline.study import Study
 
 
 def catalog() -> Catalog:

@@ -6,12 +6,21 @@ module cannot be imported the dashboard says so and shows counts only.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
-
-from annotate import answers, export
-from annotate.auth import db_conn, list_people, require_role
-from annotate.views import catalog, study
-from pipeline.study import UserError
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from semclust.annotate import answers, export
+from semclust.annotate.auth import db_conn, list_people, require_role
+from semclust.annotate.views import catalog, study
+from semclust.pipeline.study import UserError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 EXPORTS = {"ratings.csv": "ratings_csv", "matches.csv": "matches_csv"}
@@ -20,7 +29,7 @@ EXPORTS = {"ratings.csv": "ratings_csv", "matches.csv": "matches_csv"}
 def agreement_table(ratings, phases: list[str]) -> tuple[list[dict], str | None]:
     """Alpha per phase and dimension on the independent round; (rows, message if unavailable)."""
     try:
-        from evaluation.agreement import agreement_by_dimension
+        from semclust.evaluation.agreement import agreement_by_dimension
     except ImportError as exc:
         return [], f"Krippendorff's alpha unavailable (evaluation.agreement not importable: {exc}); counts only."
     independent = ratings[ratings["round"] == answers.INDEPENDENT]

@@ -8,10 +8,9 @@ own ratings, which stay untouched.
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
-
-from annotate import answers
-from annotate.auth import db_conn, require_role
-from annotate.views import catalog
+from semclust.annotate import answers
+from semclust.annotate.auth import db_conn, require_role
+from semclust.annotate.views import catalog
 
 bp = Blueprint("consensus", __name__, url_prefix="/consensus")
 

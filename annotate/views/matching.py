@@ -8,11 +8,10 @@ key; neither clustering, set nor cluster ids reach the browser.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
-
-from annotate import answers
-from annotate.auth import db_conn, require_role
-from annotate.items import MatchItem
-from annotate.views import bad_request, catalog
+from semclust.annotate import answers
+from semclust.annotate.auth import db_conn, require_role
+from semclust.annotate.items import MatchItem
+from semclust.annotate.views import bad_request, catalog
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 

@@ -9,10 +9,9 @@ it is committed; an edit appends a new submission.
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, render_template, request, url_for
-
-from annotate import answers, scales
-from annotate.auth import db_conn, require_role
-from annotate.views import bad_request, catalog
+from semclust.annotate import answers, scales
+from semclust.annotate.auth import db_conn, require_role
+from semclust.annotate.views import bad_request, catalog
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
 MAX_COMMENT = 2000

@@ -84,8 +84,8 @@ def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, 
       semclust agreement --ratings studies/demo/exports/ratings.csv --phase 1
       semclust agreement --study studies/demo --level nominal --bootstrap 2000 --json
     """
-    from evaluation.agreement import agreement_by_dimension
-    from evaluation.inputs import load_ratings, open_study, parse_scale
+    from semclust.evaluation.agreement import agreement_by_dimension
+    from semclust.evaluation.inputs import load_ratings, open_study, parse_scale
 
     study = open_study(study_path)
     ratings = load_ratings(ratings_path, study)

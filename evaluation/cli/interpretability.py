@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import click
-
-from evaluation.cli.agreement import echo_json, fmt, format_table
+from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
 
 
 def interpretability_table(result: dict, before: dict | None = None) -> str:
@@ -57,8 +56,8 @@ def interpretability(matches_path, sets_path, study_path, clustering, evaluators
       semclust interpretability --matches matches.csv --sets sets.csv --evaluators ann,bob,cy
       semclust interpretability --study studies/demo --clustering umap5-mcs50 --merge 3,7 --json
     """
-    from evaluation.inputs import load_matches_and_sets, open_study
-    from evaluation.interpretability import interpretability as run
+    from semclust.evaluation.inputs import load_matches_and_sets, open_study
+    from semclust.evaluation.interpretability import interpretability as run
 
     study = open_study(study_path)
     matches, sets = load_matches_and_sets(matches_path, sets_path, study, clustering)

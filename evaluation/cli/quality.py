@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import click
-
-from evaluation.cli.agreement import echo_json, fmt, format_table
+from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
 
 
 def _score_cells(stats: dict) -> list[str]:
@@ -75,9 +74,15 @@ def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_p
       semclust quality --study studies/demo --clustering all
       semclust quality --ratings ratings.csv --pairs pairs.csv --labels labels.csv --json
     """
-    from evaluation.inputs import open_study, parse_scale, read_labels, read_pairs, read_ratings
-    from evaluation.quality import quality_grid, quality_scores
-    from pipeline.study import UserError
+    from semclust.evaluation.inputs import (
+        open_study,
+        parse_scale,
+        read_labels,
+        read_pairs,
+        read_ratings,
+    )
+    from semclust.evaluation.quality import quality_grid, quality_scores
+    from semclust.pipeline.study import UserError
 
     options = dict(min_pairs=min_pairs, threshold=threshold, n_permutations=permutations,
                    n_bootstrap=bootstrap)

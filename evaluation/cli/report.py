@@ -21,8 +21,8 @@ def report(study_dir, clustering, bootstrap, seed, out):
     Example:
       semclust report --study studies/demo
     """
-    from evaluation.report import build_report
-    from pipeline.study import Study
+    from semclust.evaluation.report import build_report
+    from semclust.pipeline.study import Study
 
     path = build_report(Study.open(study_dir), clustering=clustering, bootstrap=bootstrap,
                         seed=seed, out_dir=out)

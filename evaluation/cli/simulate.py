@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from pipeline.study import UserError
+from semclust.pipeline.study import UserError
 
 
 def _default_truth(study) -> Path:
@@ -17,7 +16,7 @@ def _default_truth(study) -> Path:
 
 def _guard(path: Path, column: str, force: bool) -> None:
     """Refuse to overwrite an export that holds real (non-simulated) answers."""
-    from evaluation.simulate import real_people
+    from semclust.evaluation.simulate import real_people
 
     real = [] if force else real_people(path, column)
     if real:
@@ -46,8 +45,12 @@ def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, forc
     Example:
       semclust simulate --study studies/demo --noise 0.2
     """
-    from pipeline.study import Study, atomic_write_csv
-    from evaluation.simulate import read_truth, simulate_matches, simulate_ratings
+    from semclust.evaluation.simulate import (
+        read_truth,
+        simulate_matches,
+        simulate_ratings,
+    )
+    from semclust.pipeline.study import Study, atomic_write_csv
 
     study = Study.open(study_dir)
     seed = study.seed if seed is None else seed

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from pipeline.study import UserError
+from semclust.pipeline.study import UserError
 
 
 @click.command()
@@ -29,8 +28,8 @@ def cluster(study_dir, grid_name, force, jobs, stopwords):
       semclust cluster --study studies/demo --grid demo
       semclust cluster --study studies/climate --grid my-grid.yaml --jobs 2
     """
-    from pipeline.grid import load_grid, run_grid
-    from pipeline.study import Study
+    from semclust.pipeline.grid import load_grid, run_grid
+    from semclust.pipeline.study import Study
 
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs must be at least 1, got {jobs}")
@@ -65,8 +64,8 @@ def show(study_dir, clustering_id, examples):
     Example:
       semclust clusters show --study studies/demo --clustering minilm--umap-c5-n15--hdb-m12
     """
-    from pipeline.keywords import cluster_table
-    from pipeline.study import Study
+    from semclust.pipeline.keywords import cluster_table
+    from semclust.pipeline.study import Study
 
     if examples < 0:
         raise UserError(f"--examples must be 0 or more, got {examples}")

@@ -4,8 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from pipeline.study import UserError
+from semclust.pipeline.study import UserError
 
 
 @click.command("describe")
@@ -66,9 +65,9 @@ def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry
       semclust describe --study S --backend hf --model llava-hf/llava-1.5-7b-hf --batch-size 32
       semclust describe --study S --backend file --input data/demo/descriptions.jsonl
     """
-    from pipeline.describe import DEFAULT_PROMPT, describe_study
-    from pipeline.describers import get_describer
-    from pipeline.study import Study, check_id
+    from semclust.pipeline.describe import DEFAULT_PROMPT, describe_study
+    from semclust.pipeline.describers import get_describer
+    from semclust.pipeline.study import Study, check_id
 
     study = Study.open(study_dir)
     if describer_id is not None:

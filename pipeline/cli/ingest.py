@@ -5,8 +5,7 @@ import signal
 from pathlib import Path
 
 import click
-
-from pipeline.study import DEFAULT_SEED, UserError
+from semclust.pipeline.study import DEFAULT_SEED, UserError
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: checkpoint, then stop
@@ -35,8 +34,9 @@ def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers):
       semclust ingest data/demo/images --study studies/demo
       semclust ingest --manifest posts.csv --image-root /data/imgs --study studies/climate
     """
-    from pipeline.ingest import folder_files, ingest as run_ingest, manifest_files
-    from pipeline.study import Study
+    from semclust.pipeline.ingest import folder_files, manifest_files
+    from semclust.pipeline.ingest import ingest as run_ingest
+    from semclust.pipeline.study import Study
 
     if manifest is not None and images_dir is not None:
         raise UserError("give either IMAGES_DIR or --manifest, not both")

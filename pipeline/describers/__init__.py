@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Iterable, Iterator, Protocol
 
 BACKENDS = {
-    "openai": "pipeline.describers.openai_api:OpenAIDescriber",
-    "hf": "pipeline.describers.hf:HFDescriber",
-    "file": "pipeline.describers.file:FileDescriber",
+    "openai": "semclust.pipeline.describers.openai_api:OpenAIDescriber",
+    "hf": "semclust.pipeline.describers.hf:HFDescriber",
+    "file": "semclust.pipeline.describers.file:FileDescriber",
 }
 
 
@@ -73,7 +73,7 @@ class Describer(Protocol):
 
 def get_describer(backend: str, **options) -> Describer:
     """Build the describer of ``backend`` (a key of :data:`BACKENDS`) with ``options``."""
-    from pipeline.study import UserError
+    from semclust.pipeline.study import UserError
 
     if backend not in BACKENDS:
         raise UserError(f"unknown describe backend {backend!r} (choose from: {', '.join(BACKENDS)})")

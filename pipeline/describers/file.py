@@ -18,9 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 import pandas as pd
-
-from pipeline.describers import Description, ImageItem
-from pipeline.study import Study, UserError, read_csv
+from semclust.pipeline.describers import Description, ImageItem
+from semclust.pipeline.study import Study, UserError, read_csv
 
 _JSONL = {".jsonl", ".ndjson", ".json"}
 _CSV = {".csv": ",", ".tsv": "\t"}

@@ -17,8 +17,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
-from pipeline.describers import Description, ImageItem, chunks, load_image_rgb
-from pipeline.study import UserError
+from semclust.pipeline.describers import Description, ImageItem, chunks, load_image_rgb
+from semclust.pipeline.study import UserError
 
 _PREFETCH_BATCHES = 4  # images decoded ahead = this x batch size
 

@@ -25,8 +25,8 @@ import threading
 import time
 from typing import Iterator
 
-from pipeline.describers import Description, ImageItem, load_image_bytes
-from pipeline.study import UserError
+from semclust.pipeline.describers import Description, ImageItem, load_image_bytes
+from semclust.pipeline.study import UserError
 
 _NO_KEY = "not-needed"
 _INLINE_LOAD_BYTES = 2 << 20  # smaller images are read on the event loop itself  # local servers (vLLM, Ollama, llama.cpp) ignore the key

@@ -69,14 +69,14 @@ def resolve_device(device: str) -> str:
 
 def text_embedder(model: str | None = None, device: str = "auto"):
     """Build the sentence-transformers embedder for ``model`` (default all-MiniLM-L6-v2, offline)."""
-    from pipeline.embedders.text import TextEmbedder
+    from semclust.pipeline.embedders.text import TextEmbedder
 
     return TextEmbedder(canonical_model(model or DEFAULT_TEXT_MODEL), resolve_device(device))
 
 
 def image_embedder(model: str | None = None, device: str = "auto"):
     """Build the transformers image embedder for ``model`` (default facebook/dinov2-base)."""
-    from pipeline.embedders.image import ImageEmbedder
+    from semclust.pipeline.embedders.image import ImageEmbedder
 
     return ImageEmbedder(canonical_model(model or DEFAULT_IMAGE_MODEL), resolve_device(device))
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from pipeline.embedders import library_versions
-from pipeline.study import UserError
+from semclust.pipeline.embedders import library_versions
+from semclust.pipeline.study import UserError
 
 
 def open_rgb(path: Path):

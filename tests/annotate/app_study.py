@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from annotate.auth import add_person
-from pipeline.study import Study
+from semclust.annotate.auth import add_person
+from semclust.pipeline.study import Study
 
 COLOURS = ["#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#f39c12", "#16a085", "#7f8c8d", "#d35400"]
 CLUSTERING = "umap5-hdb50"
@@ -122,7 +122,7 @@ def env(tmp_path, app_study_template) -> AppStudy:
 
 @pytest.fixture
 def app(env, jinja_cache):
-    from annotate.app import create_app
+    from semclust.annotate.app import create_app
 
     app = create_app({"STUDY": env.study.root, "TESTING": True})
     app.jinja_env.bytecode_cache = jinja_cache  # compile each template once per test session
@@ -169,7 +169,7 @@ def rate(client, pair_id: str, den=1, con=2, **extra):
 
 def db_rows(study: Study, sql: str, params=()) -> list:
     """Rows read through a separate connection (what is really on disk)."""
-    from annotate import db
+    from semclust.annotate import db
 
     conn = db.connect(study.annotations_db)
     try:

@@ -94,7 +94,7 @@ def test_dashboard_shows_progress_and_alpha_per_dimension(rated, admin):
 def test_dashboard_falls_back_to_counts_without_evaluation(rated, admin, monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "evaluation.agreement", None)  # import now raises ImportError
+    monkeypatch.setitem(sys.modules, "semclust.evaluation.agreement", None)  # import now raises ImportError
     html = admin.get("/admin/").get_data(as_text=True)
     assert "alpha unavailable" in html and 'id="counts"' in html
 
@@ -122,7 +122,7 @@ def test_images_need_a_login_in_the_full_app(app):
 
 
 def test_images_only_app_serves_images_without_login_and_nothing_else(env):
-    from annotate.app import create_app
+    from semclust.annotate.app import create_app
 
     client = create_app(env.study.root, images_only=True).test_client()
     assert client.get("/images/i0").status_code == 200

@@ -14,10 +14,10 @@ import pytest
 from app_study import (admin, app, app_study_template, db_rows, env, free_port, jinja_cache,  # noqa: F401
                        login, open_phase, rate)
 
-from annotate import db
-from annotate.auth import hash_token
-from annotate.export import export_study
-from pipeline.study import MATCH_COLUMNS, RATING_COLUMNS
+from semclust.annotate import db
+from semclust.annotate.auth import hash_token
+from semclust.annotate.export import export_study
+from semclust.pipeline.study import MATCH_COLUMNS, RATING_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 REPO_SEMCLUST = [sys.executable, "-m", "semclust"]

@@ -5,7 +5,7 @@ import pytest
 from app_study import (CLUSTERING, admin, app, app_study_template, db_rows, env, jinja_cache,  # noqa: F401
                        login, open_matching, post_json)
 
-from annotate.items import option_labels, option_order
+from semclust.annotate.items import option_labels, option_order
 
 
 @pytest.fixture

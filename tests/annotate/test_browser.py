@@ -41,7 +41,7 @@ def served(tmp_path):
     """The real app on a waitress server in a thread; yields (base_url, AppStudy)."""
     import waitress
 
-    from annotate.app import create_app
+    from semclust.annotate.app import create_app
 
     env = make_study(tmp_path, n_pairs_phase1=8, n_pairs_phase2=2, size=(1200, 900), photo_like=True)
     port = free_port()

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
-from annotate import labelstudio as ls
-from annotate.scales import DIMENSIONS, SCALE
-from pipeline.study import RATING_COLUMNS, UserError
+from semclust.annotate import labelstudio as ls
+from semclust.annotate.scales import DIMENSIONS, SCALE
+from semclust.pipeline.study import RATING_COLUMNS, UserError
 
 sys.path.insert(0, str(Path(__file__).parent))
 from labelstudio_server import CLUSTERING, TERMS, make_study  # noqa: E402

@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from annotate import labelstudio as ls
-from annotate.labelstudio_api import project_title
-from annotate.scales import DIMENSIONS
-from evaluation.agreement import agreement_by_dimension
-from evaluation.interpretability import interpretability
-from evaluation.quality import quality_scores
-from pipeline.study import RATING_COLUMNS
+from semclust.annotate import labelstudio as ls
+from semclust.annotate.labelstudio_api import project_title
+from semclust.annotate.scales import DIMENSIONS
+from semclust.evaluation.agreement import agreement_by_dimension
+from semclust.evaluation.interpretability import interpretability
+from semclust.evaluation.quality import quality_scores
+from semclust.pipeline.study import RATING_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from labelstudio_server import (CLUSTERING, TERMS, add_annotator, ensure_virtualenv,  # noqa: E402
@@ -254,7 +254,7 @@ def test_serve_mode_urls_are_answered_by_our_images_only_server(cli, server):
     import httpx
     from werkzeug.serving import make_server
 
-    from annotate.app import create_app
+    from semclust.annotate.app import create_app
 
     study = make_study(server.document_root / "served", seed=10)
     web = make_server("127.0.0.1", 0, create_app(study.root, images_only=True), threaded=True)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from annotate import samples, sampling
-from pipeline.study import Study
+from semclust.annotate import samples, sampling
+from semclust.pipeline.study import Study
 
 SEED = 1234
 

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.agreement import (agreement_by_dimension, cohen_kappa, fleiss_kappa,
-                                  krippendorff_alpha, percent_agreement)
-from pipeline.study import UserError
+from semclust.evaluation.agreement import (agreement_by_dimension, cohen_kappa, fleiss_kappa,
+                                           krippendorff_alpha, percent_agreement)
+from semclust.pipeline.study import UserError
 
 NAN = np.nan
 

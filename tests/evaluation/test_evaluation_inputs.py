@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import evaluation.agreement
-import evaluation.interpretability
-import evaluation.quality
-from evaluation.inputs import parse_scale, validate_ratings
-from pipeline.study import UserError
+import semclust.evaluation.agreement
+import semclust.evaluation.interpretability
+import semclust.evaluation.quality
+from semclust.evaluation.inputs import parse_scale, validate_ratings
+from semclust.pipeline.study import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 RATINGS = """item_id,coder,dimension,score,round,phase
@@ -129,8 +129,8 @@ def test_every_evaluation_command_help_has_an_example(run_cli, command):
     assert f"semclust {command} --" in result.stdout
 
 
-@pytest.mark.parametrize("module", [evaluation.agreement, evaluation.quality,
-                                    evaluation.interpretability])
+@pytest.mark.parametrize("module", [semclust.evaluation.agreement, semclust.evaluation.quality,
+                                    semclust.evaluation.interpretability])
 def test_docstring_examples_run(module):
     outcome = doctest.testmod(module)
     assert outcome.attempted > 0 and outcome.failed == 0
@@ -154,7 +154,7 @@ def test_docs_define_every_output_key_and_command():
 def test_agreement_cli_reads_a_study_and_uses_its_seed(tmp_path, run_cli):
     import numpy as np
 
-    from pipeline.study import Study
+    from semclust.pipeline.study import Study
 
     (tmp_path / "images").mkdir()
     study = Study.create(tmp_path / "study", tmp_path / "images", seed=5)

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from evaluation.interpretability import interpretability, parse_merge
-from pipeline.study import UserError
+from semclust.evaluation.interpretability import interpretability, parse_merge
+from semclust.pipeline.study import UserError
 
 SETS = pd.DataFrame({"set_id": ["s0a", "s0b", "s1a", "s1b", "s2a", "s2b"],
                      "cluster": [0, 0, 1, 1, 2, 2],
@@ -130,7 +130,7 @@ def test_interpretability_cli_table_json_and_merge(tmp_path, run_cli):
 
 
 def test_interpretability_cli_reads_a_study(tmp_path, run_cli):
-    from pipeline.study import Study
+    from semclust.pipeline.study import Study
 
     (tmp_path / "images").mkdir()
     study = Study.create(tmp_path / "study", tmp_path / "images")
@@ -146,6 +146,6 @@ def test_interpretability_cli_reads_a_study(tmp_path, run_cli):
 
 
 def test_merged_groups_sort_cluster_ids_numerically():
-    from evaluation.interpretability import merged_groups
+    from semclust.evaluation.interpretability import merged_groups
 
     assert merged_groups(parse_merge(["10,2", "3,4"], [2, 3, 4, 10])) == [["2", "10"], ["3", "4"]]

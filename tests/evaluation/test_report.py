@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from evaluation.report import build_report, grid_rows, grid_table
-from evaluation.quality import quality_grid
-from evaluation.simulate import simulate_matches, simulate_ratings
-from pipeline.study import Study
+from semclust.evaluation.report import build_report, grid_rows, grid_table
+from semclust.evaluation.quality import quality_grid
+from semclust.evaluation.simulate import simulate_matches, simulate_ratings
+from semclust.pipeline.study import Study
 
 THEMES = ["wind", "fire", "ice", "sea"]
 

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.simulate import cluster_themes, simulate_matches, simulate_ratings
-from pipeline.study import Study
+from semclust.evaluation.simulate import cluster_themes, simulate_matches, simulate_ratings
+from semclust.pipeline.study import Study
 
 THEME = pd.Series({f"i{k}": ("wind" if k < 6 else "fire") for k in range(12)})
 

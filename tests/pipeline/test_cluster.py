@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-import pipeline.cluster
-import pipeline.keywords
-import pipeline.reduce
-from pipeline.cluster import (cluster_summary, fit_clusterer, hdbscan_labels, kmeans_labels,
-                              reassign_outliers)
-from pipeline.reduce import knn_graph, umap_reduce
+import semclust.pipeline.cluster
+import semclust.pipeline.keywords
+import semclust.pipeline.reduce
+from semclust.pipeline.cluster import (cluster_summary, fit_clusterer, hdbscan_labels, kmeans_labels,
+                                       reassign_outliers)
+from semclust.pipeline.reduce import knn_graph, umap_reduce
 
 
 def planted(n: int, dim: int, k: int, seed: int, noise: int = 0):
@@ -86,7 +86,7 @@ def test_fit_clusterer_dispatches_and_rejects_unknown_methods():
         kmeans_labels(X, 1)
 
 
-@pytest.mark.parametrize("module", [pipeline.cluster, pipeline.reduce, pipeline.keywords])
+@pytest.mark.parametrize("module", [semclust.pipeline.cluster, semclust.pipeline.reduce, semclust.pipeline.keywords])
 def test_docstring_examples_hold(module):
     result = doctest.testmod(module, extraglobs={"np": np})
     assert result.failed == 0

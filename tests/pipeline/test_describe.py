@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chat_server import ChatServer, answer_text  # noqa: E402
 from describe_fixtures import make_study, records  # noqa: E402
 
-from pipeline.describe import DEFAULT_PROMPT, default_describer_id  # noqa: E402
-from pipeline.describers.openai_api import backoff_delay, retry_after_seconds  # noqa: E402
+from semclust.pipeline.describe import DEFAULT_PROMPT, default_describer_id  # noqa: E402
+from semclust.pipeline.describers.openai_api import backoff_delay, retry_after_seconds  # noqa: E402
 
 FIELDS = {"image_id", "sha256", "model", "prompt", "params", "text", "error", "created_at",
           "latency_s", "tokens"}

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from describe_fixtures import make_study, records  # noqa: E402
 
-from pipeline.describe import default_describer_id  # noqa: E402
+from semclust.pipeline.describe import default_describer_id  # noqa: E402
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_describe_file_unknown_format_and_missing_file_are_user_errors(run_cli, 
 
 @pytest.mark.slow
 def test_describe_file_imports_the_demo_descriptions(run_cli, demo_dir, tmp_path):
-    from pipeline.study import Study
+    from semclust.pipeline.study import Study
 
     study_dir = tmp_path / "demo"
     assert run_cli("ingest", demo_dir / "images", "--study", study_dir, "--workers", "1").exit_code == 0

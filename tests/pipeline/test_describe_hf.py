@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from describe_fixtures import make_study, records  # noqa: E402
 from tiny_models import build_tiny_llava  # noqa: E402
 
-from pipeline.describe import describe_study, study_items  # noqa: E402
-from pipeline.describers.hf import HFDescriber, run_halving  # noqa: E402
+from semclust.pipeline.describe import describe_study, study_items  # noqa: E402
+from semclust.pipeline.describers.hf import HFDescriber, run_halving  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from pipeline.embed import l2_normalize
-from pipeline.embedders import image_embedder
-from pipeline.embedders.image import open_rgb
-from pipeline.study import Study
+from semclust.pipeline.embed import l2_normalize
+from semclust.pipeline.embedders import image_embedder
+from semclust.pipeline.embedders.image import open_rgb
+from semclust.pipeline.study import Study
 
 # model folder name -> (pooled dimension, pooling the embedder must use)
 TINY_MODELS = {"tiny-clip": (16, "get_image_features"), "tiny-dinov2": (32, "pooler_output"),

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from pipeline.embed import default_embedder_id, embed_texts, l2_normalize, parse_source
-from pipeline.embedders import short_name, text_embedder
-from pipeline.study import Study, UserError
+from semclust.pipeline.embed import default_embedder_id, embed_texts, l2_normalize, parse_source
+from semclust.pipeline.embedders import short_name, text_embedder
+from semclust.pipeline.study import Study, UserError
 
 TEXTS = {
     "img0": "A joyful crowd celebrates a football victory, fans cheering and waving flags.",

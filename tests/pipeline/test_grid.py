@@ -9,8 +9,8 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 
-from pipeline.grid import load_grid, plan_jobs, run_grid
-from pipeline.study import Study
+from semclust.pipeline.grid import load_grid, plan_jobs, run_grid
+from semclust.pipeline.study import Study
 
 TOPIC_WORDS = {
     0: ["dog", "beach", "sand", "waves", "joy"],

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from pipeline.ingest import image_id_for, inspect_image
-from pipeline.study import IMAGE_COLUMNS, Study
+from semclust.pipeline.ingest import image_id_for, inspect_image
+from semclust.pipeline.study import IMAGE_COLUMNS, Study
 
 
 def make_image(path: Path, seed: int, size=(96, 72), fmt=None) -> Path:
@@ -186,8 +186,8 @@ def test_ingest_user_errors_exit_2_with_one_line(run_cli, images, tmp_path):
 # part-way (unslowed, 300 small images take ~0.3 s on a quiet machine: a race).
 RUNNER = """
 import sys, time
-import pipeline.ingest as ingest
-from pipeline.study import Study
+import semclust.pipeline.ingest as ingest
+from semclust.pipeline.study import Study
 real_inspect = ingest.inspect_image
 def slow_inspect(path):
     time.sleep(0.02)

@@ -6,9 +6,10 @@ import math
 import pandas as pd
 import pytest
 
-from pipeline.keywords import (VLM_STOPWORDS_FILE, cluster_keywords, cluster_table,
-                               default_stop_words, read_stopwords)
-from pipeline.study import UserError
+from semclust.pipeline.keywords import (cluster_keywords, cluster_table,
+                                        default_stop_words, read_stopwords)
+from semclust.pipeline.study import UserError
+from semclust.resources import resource_path
 
 
 def test_keywords_top_term_matches_the_hand_computed_tfidf():
@@ -66,7 +67,7 @@ def test_keywords_with_only_stop_words_or_no_cluster_are_empty():
 def test_stop_word_file_is_editable_and_replaces_the_shipped_list(tmp_path):
     shipped = read_stopwords()
     assert {"conveys", "suggests", "image", "evokes", "sense", "depicts", "overall"} <= set(shipped)
-    assert "conveys" in VLM_STOPWORDS_FILE.read_text()
+    assert "conveys" in resource_path("pipeline", "vlm_stopwords.txt").read_text()
     custom = tmp_path / "stop.txt"
     custom.write_text("# mine\nStorm  # weather word\n\nrain\n")
     assert read_stopwords(custom) == ["rain", "storm"]

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from pipeline.study import UserError
+from semclust.pipeline.study import UserError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -34,9 +34,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from annotate.cli import commands as annotate_commands
-    from evaluation.cli import commands as evaluation_commands
-    from pipeline.cli import commands as pipeline_commands
+    from semclust.annotate.cli import commands as annotate_commands
+    from semclust.evaluation.cli import commands as evaluation_commands
+    from semclust.pipeline.cli import commands as pipeline_commands
 
     for command in [*pipeline_commands, *annotate_commands, *evaluation_commands]:
         cli.add_command(command)
@@ -69,6 +69,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

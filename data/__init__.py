@@ -1,0 +1,1 @@
+"""Resource package: the bundled demo set (``demo/``) and its deterministic generator."""

@@ -1,0 +1,1 @@
+"""Resource package: the shipped grids (found through semclust.resources)."""

@@ -1,0 +1,1 @@
+"""Resource package: the shipped templates (found through semclust.resources)."""
