@@ -9,15 +9,9 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
-from semclust.annotate import scales
 from semclust.annotate.db import transaction
 from semclust.pipeline.study import now_iso
-
-DIMENSIONS = tuple(scales.DIMENSIONS)                 # ("denotative", "connotative")
-SCALE = tuple(scales.SCALE)                           # (0, 1, 2)
-SCALE_LABELS = {s: v["label"] for s, v in scales.SCALE.items()}
-INDEPENDENT = scales.INDEPENDENT_ROUND                # "independent": a coder's own judgment
-CONSENSUS = "consensus"                               # the agreed score, recorded by an admin
+from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND
 
 
 # --- phases and matching openings -----------------------------------------------
@@ -54,7 +48,7 @@ def set_matching(conn: sqlite3.Connection, clustering: str, is_open: bool, perso
 
 # --- pair ratings ------------------------------------------------------------------
 def record_pair(conn: sqlite3.Connection, person_id: int, pair_id: str, phase: str,
-                scores: dict[str, int | None], comment: str = "", round_: str = INDEPENDENT) -> list[int]:
+                scores: dict[str, int | None], comment: str = "", round_: str = INDEPENDENT_ROUND) -> list[int]:
     """Append one submission: a row per dimension in ``scores`` (None = cannot judge).
 
     Returns the new row ids; they exist on disk when this returns (committed).
@@ -125,7 +119,7 @@ def disagreements(conn: sqlite3.Connection, pair_ids: list[str]) -> list[dict]:
     agreed = consensus_scores(conn)
     out = []
     for pair_id in pair_ids:
-        for dimension in DIMENSIONS:
+        for dimension in DIMENSION_NAMES:
             by_coder = scores.get((pair_id, dimension), {})
             if len(by_coder) >= 2 and len(set(by_coder.values())) > 1:
                 out.append({"pair_id": pair_id, "dimension": dimension, "scores": dict(sorted(by_coder.items())),

@@ -18,10 +18,11 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+
+from semclust import vocabulary
 from semclust.annotate import auth, db
 from semclust.annotate.items import Catalog
 from semclust.pipeline.study import Study, UserError
-
 from semclust.resources import templates_dir
 
 
@@ -67,6 +68,7 @@ def _register(app: Flask, images_only: bool) -> None:
     from semclust.annotate.views import admin, consensus, images, login, matching, pairs
 
     app.register_error_handler(UserError, _study_error)
+    app.context_processor(_vocabulary)
     app.after_request(_security_headers)
     app.register_blueprint(images.bp)
     if images_only:
@@ -75,6 +77,12 @@ def _register(app: Flask, images_only: bool) -> None:
     app.before_request(auth.load_person)
     for module in (login, pairs, matching, consensus, admin):
         app.register_blueprint(module.bp)
+
+
+def _vocabulary() -> dict[str, Any]:
+    """What every template may show: the dimensions, the scale, "cannot judge", the rounds."""
+    return {"dimensions": vocabulary.DIMENSIONS, "scale": vocabulary.SCALE,
+            "cannot_judge": vocabulary.CANNOT_JUDGE, "rounds": vocabulary.ROUNDS}
 
 
 def _study_error(exc: UserError):

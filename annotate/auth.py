@@ -19,6 +19,7 @@ import sqlite3
 from pathlib import Path
 
 from flask import abort, g, redirect, request, session, url_for
+
 from semclust.annotate import db
 from semclust.pipeline.study import UserError, now_iso
 

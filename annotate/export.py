@@ -19,6 +19,7 @@ import sqlite3
 from pathlib import Path
 
 import pandas as pd
+
 from semclust.annotate import db
 from semclust.annotate.auth import CONSENSUS_NAME
 from semclust.pipeline.study import (

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
-from semclust.pipeline.study import NOISE, Study, UserError
+
+from semclust.pipeline.study import Study, UserError
+from semclust.vocabulary import NOISE
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,9 @@ from typing import Callable
 from urllib.parse import quote
 
 import pandas as pd
-from semclust.annotate.scales import CANNOT_JUDGE, DIMENSIONS, INDEPENDENT_ROUND, SCALE
+
 from semclust.pipeline.study import (
     MATCH_COLUMNS,
-    NOISE,
     RATING_COLUMNS,
     Study,
     UserError,
@@ -34,14 +33,14 @@ from semclust.pipeline.study import (
     atomic_write_text,
     check_id,
 )
-
 from semclust.resources import templates_dir
+from semclust.vocabulary import CANNOT_JUDGE, DIMENSION_NAMES, DIMENSIONS, INDEPENDENT_ROUND, NOISE, SCALE
 
 TASKS = ("pairs", "sets")
 URL_MODES = ("local-files", "serve")
 N_TERMS = None  # all of keywords.csv, as our app shows them
 #: Control names that mark a config as ours (checked before pushing to or pulling from a project).
-CONTROLS = {"pairs": ("denotative", "connotative"), "sets": ("match",)}
+CONTROLS = {"pairs": DIMENSION_NAMES, "sets": ("match",)}
 
 
 # --- configs ----------------------------------------------------------------
@@ -56,7 +55,7 @@ def _render(name: str, **context) -> str:
 def pairs_config() -> str:
     """The labeling config (XML) for rating pairs: two images, two required 0/1/2 questions.
 
-    Each question offers the scale of :mod:`annotate.scales` plus "cannot judge";
+    Each question offers the scale of :mod:`semclust.vocabulary` plus "cannot judge";
     the stored choice (the ``alias``) is ``"0"``, ``"1"``, ``"2"`` or ``"cannot_judge"``.
     """
     return _render("pairs.xml", dimensions=DIMENSIONS, scale=SCALE, cannot_judge=CANNOT_JUDGE)

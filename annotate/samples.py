@@ -14,6 +14,7 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+
 from semclust.annotate.sampling import (
     eligible_images,
     make_rng,
@@ -26,7 +27,6 @@ from semclust.annotate.sampling import (
     sample_sets,
 )
 from semclust.pipeline.study import (
-    NOISE,
     PAIR_COLUMNS,
     Study,
     UserError,
@@ -35,6 +35,7 @@ from semclust.pipeline.study import (
     now_iso,
     toolkit_version,
 )
+from semclust.vocabulary import NOISE
 
 WEIGHTED_COLUMNS = PAIR_COLUMNS + ["stratum", "weight"]
 _PHASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

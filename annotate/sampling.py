@@ -23,7 +23,9 @@ from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from semclust.pipeline.study import NOISE, SET_COLUMNS, UserError
+
+from semclust.pipeline.study import SET_COLUMNS, UserError
+from semclust.vocabulary import NOISE
 
 #: Strata whose candidate pairs are listed in full (below) or drawn by rejection (above).
 ENUMERATE_LIMIT = 2_000_000

@@ -15,8 +15,10 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from semclust.evaluation.inputs import DIMENSIONS, check_scale, validate_ratings
+
+from semclust.evaluation.inputs import check_scale, validate_ratings
 from semclust.pipeline.study import DEFAULT_SEED, UserError
+from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 KAPPA_WEIGHTS = ("linear", "quadratic")
@@ -28,7 +30,7 @@ def _finite(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def krippendorff_alpha(data, scale: Sequence[int] = (0, 1, 2), level: str = "ordinal"):
+def krippendorff_alpha(data, scale: Sequence[int] = SCALE_POINTS, level: str = "ordinal"):
     """Krippendorff's alpha of one reliability-data matrix.
 
     Parameters
@@ -82,7 +84,7 @@ def krippendorff_alpha(data, scale: Sequence[int] = (0, 1, 2), level: str = "ord
     return (value, None) if value is not None else (None, "undefined: no variation")
 
 
-def alpha_bootstrap_ci(data, scale=(0, 1, 2), level="ordinal", n_boot=1000, seed=None):
+def alpha_bootstrap_ci(data, scale=SCALE_POINTS, level="ordinal", n_boot=1000, seed=None):
     """95% percentile bootstrap interval of Krippendorff's alpha, resampling items.
 
     Each of ``n_boot`` replicates draws ``n_items`` columns (items) of ``data``
@@ -133,7 +135,7 @@ def percent_agreement(data) -> float | None:
     return float(np.mean(shares)) if shares else None
 
 
-def cohen_kappa(a, b, scale=(0, 1, 2), weights: str | None = None):
+def cohen_kappa(a, b, scale=SCALE_POINTS, weights: str | None = None):
     """Cohen's kappa of two coders' scores on the same items.
 
     kappa = (p_o - p_e) / (1 - p_e) (Cohen 1960); with ``weights`` "linear"
@@ -237,7 +239,7 @@ def _fleiss(matrix: pd.DataFrame, scale):
     return (value, None) if value is not None else (None, "undefined: no variation")
 
 
-def dimension_agreement(ratings: pd.DataFrame, scale=(0, 1, 2), level="ordinal",
+def dimension_agreement(ratings: pd.DataFrame, scale=SCALE_POINTS, level="ordinal",
                         bootstrap=0, seed=None) -> dict:
     """All agreement statistics of the validated ratings of one dimension.
 
@@ -272,12 +274,34 @@ def dimension_agreement(ratings: pd.DataFrame, scale=(0, 1, 2), level="ordinal",
 
 
 def _order_dimensions(names) -> list[str]:
-    known = [d for d in DIMENSIONS if d in set(names)]
+    """Our dimensions first, in the order coders are asked; any others after, sorted."""
+    known = [d for d in DIMENSION_NAMES if d in set(names)]
     return known + sorted(set(names) - set(known))
 
 
-def agreement_by_dimension(ratings: pd.DataFrame, scale=(0, 1, 2), level="ordinal", round=None,
-                           phase=None, bootstrap=0, seed=None, dimensions=DIMENSIONS) -> dict:
+def choose_dimensions(found, dimensions=None) -> list[str]:
+    """The dimensions to analyse: ``dimensions`` in the order given, or all of ``found``.
+
+    >>> choose_dimensions(["relevance", "connotative"])
+    ['connotative', 'relevance']
+    >>> choose_dimensions(["relevance", "clarity"], ["clarity"])
+    ['clarity']
+
+    Raises UserError naming a chosen dimension the ratings do not have.
+    """
+    found = set(found)
+    if dimensions is None:
+        return _order_dimensions(found)
+    chosen = list(dict.fromkeys(str(d).strip() for d in dimensions))
+    absent = [d for d in chosen if d not in found]
+    if absent:
+        raise UserError(f"no ratings for dimension(s) {', '.join(absent)} "
+                        f"(dimensions in the ratings: {', '.join(_order_dimensions(found)) or 'none'})")
+    return chosen
+
+
+def agreement_by_dimension(ratings: pd.DataFrame, scale=SCALE_POINTS, level="ordinal", round=None,
+                           phase=None, bootstrap=0, seed=None, dimensions=None) -> dict:
     """Inter-coder agreement per dimension of a ratings table.
 
     Parameters
@@ -300,7 +324,10 @@ def agreement_by_dimension(ratings: pd.DataFrame, scale=(0, 1, 2), level="ordina
     seed : int or None
         Seed of the bootstrap (None = ``pipeline.study.DEFAULT_SEED``).
     dimensions : sequence of str or None
-        Admissible dimension names (None accepts any).
+        The dimensions to analyse, in this order; rows of other dimensions are
+        ignored. None (the default) analyses every dimension in the ratings,
+        ours (denotative, connotative) first, so ratings collected elsewhere on
+        other dimensions (e.g. ``relevance``) work unchanged.
 
     Returns
     -------
@@ -322,14 +349,15 @@ def agreement_by_dimension(ratings: pd.DataFrame, scale=(0, 1, 2), level="ordina
     scale = check_scale(scale)
     if level not in LEVELS:
         raise UserError(f"level {level!r}: use one of {', '.join(LEVELS)}")
-    valid = validate_ratings(ratings, scale, dimensions)
-    chosen = valid[valid["round"] == (round or "independent")]
+    valid = validate_ratings(ratings, scale, dimensions=None)
+    names = choose_dimensions(valid["dimension"].unique(), dimensions)
+    chosen = valid[(valid["round"] == (round or INDEPENDENT_ROUND)) & valid["dimension"].isin(names)]
     if phase is not None:
         chosen = chosen[chosen["phase"] == str(phase)]
     if chosen.empty:
         phases = ", ".join(sorted(set(valid["phase"]) - {""})) or "none"
-        raise UserError(f"no ratings with round={round or 'independent'}"
+        raise UserError(f"no ratings with round={round or INDEPENDENT_ROUND}"
                         f"{'' if phase is None else f', phase={phase}'} (phases in file: {phases})")
     return {dimension: dimension_agreement(chosen[chosen["dimension"] == dimension], scale, level,
                                            bootstrap, seed)
-            for dimension in _order_dimensions(valid["dimension"].unique())}
+            for dimension in names}

@@ -11,6 +11,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from semclust.vocabulary import DIMENSION_NAMES
+
 DIMENSION_COLOURS = {"denotative": "#4C72B0", "connotative": "#DD8452"}
 DPI = 110
 
@@ -40,7 +42,7 @@ def quality_boxplots(grid: pd.DataFrame, path: Path) -> Path:
     kinds = sorted(grid["embedding_kind"].dropna().unique()) or ["-"]
     sizes = sorted(grid["min_cluster_size"].dropna().unique())
     palette = ["#55A868", "#8172B2", "#C44E52", "#937860"]
-    for ax, dim in zip(axes, ("denotative", "connotative")):
+    for ax, dim in zip(axes, DIMENSION_NAMES):
         sub = grid[grid["dimension"] == dim]
         width = 0.8 / max(len(kinds), 1)
         for k, kind in enumerate(kinds):
@@ -112,7 +114,7 @@ def agreement_bars(rows: Sequence[dict], path: Path) -> Path:
     phases = list(dict.fromkeys(r["phase"] for r in rows))
     fig = _figure(max(5, 1.4 * len(phases) + 2), 3.2)
     ax = fig.subplots()
-    for d, dim in enumerate(("denotative", "connotative")):
+    for d, dim in enumerate(DIMENSION_NAMES):
         for p, phase in enumerate(phases):
             row = next((r for r in rows if r["phase"] == phase and r["dimension"] == dim), None)
             if row is None or row["alpha"] is None:

@@ -19,15 +19,15 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from semclust.pipeline.study import NOISE, Study, UserError, read_csv
+
+from semclust.pipeline.study import Study, UserError, read_csv
+from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, NOISE, ROUNDS, SCALE_POINTS
 
 RATING_REQUIRED = ["item_id", "coder", "dimension", "score"]
 MATCH_REQUIRED = ["set_id", "evaluator", "chosen_cluster"]
 SET_REQUIRED = ["set_id", "cluster", "image_ids"]
 PAIR_REQUIRED = ["pair_id", "image_a", "image_b"]
 LABEL_REQUIRED = ["image_id", "cluster"]
-ROUNDS = ("independent", "consensus")
-DIMENSIONS = ("denotative", "connotative")
 MAX_ROWS_NAMED = 10
 
 
@@ -160,7 +160,7 @@ def check_scale(scale: Iterable) -> tuple[int, ...]:
     return tuple(values)
 
 
-def validate_ratings(ratings: pd.DataFrame, scale=(0, 1, 2), dimensions=DIMENSIONS) -> pd.DataFrame:
+def validate_ratings(ratings: pd.DataFrame, scale=SCALE_POINTS, dimensions=DIMENSION_NAMES) -> pd.DataFrame:
     """Check ratings and return a typed copy.
 
     Parameters
@@ -197,8 +197,8 @@ def validate_ratings(ratings: pd.DataFrame, scale=(0, 1, 2), dimensions=DIMENSIO
     if dimensions is not None:
         fail_rows(ratings, ~out["dimension"].isin(dimensions), what,
                   f"unknown dimension (known: {', '.join(dimensions)})")
-    out["round"] = _text_or(ratings, "round", "independent")
-    fail_rows(ratings, ~out["round"].isin(ROUNDS), what, "round must be independent or consensus")
+    out["round"] = _text_or(ratings, "round", INDEPENDENT_ROUND)
+    fail_rows(ratings, ~out["round"].isin(ROUNDS), what, f"round must be one of {', '.join(ROUNDS)}")
     out["phase"] = _text_or(ratings, "phase", "")
     raw = ratings["score"].astype("string").str.strip().replace("", pd.NA)
     score = pd.to_numeric(raw, errors="coerce")

@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+
 from semclust.evaluation.agreement import cohen_kappa
 from semclust.evaluation.inputs import validate_matches, validate_sets
 from semclust.pipeline.study import UserError

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from semclust.evaluation.inputs import (
-    DIMENSIONS,
     check_scale,
     fail_rows,
     read_ratings,
@@ -23,7 +23,8 @@ from semclust.evaluation.inputs import (
     validate_pairs,
     validate_ratings,
 )
-from semclust.pipeline.study import DEFAULT_SEED, NOISE, Study, UserError
+from semclust.pipeline.study import DEFAULT_SEED, Study, UserError
+from semclust.vocabulary import DIMENSION_NAMES, NOISE, SCALE_POINTS
 
 MIN_PAIRS = 25
 THRESHOLD = 1.0
@@ -177,8 +178,8 @@ def quality_of(rating, same, min_pairs=MIN_PAIRS, threshold=THRESHOLD,
     return result
 
 
-def rated_pairs(ratings: pd.DataFrame, pairs: pd.DataFrame, scale=(0, 1, 2),
-                dimensions=DIMENSIONS) -> pd.DataFrame:
+def rated_pairs(ratings: pd.DataFrame, pairs: pd.DataFrame, scale=SCALE_POINTS,
+                dimensions=DIMENSION_NAMES) -> pd.DataFrame:
     """Validate ratings and pairs and join them: one row per rated pair and dimension.
 
     Ratings' ``item_id`` is the ``pair_id`` of the pairs table; a rating of
@@ -195,8 +196,8 @@ def rated_pairs(ratings: pd.DataFrame, pairs: pd.DataFrame, scale=(0, 1, 2),
                           how="left")
     joined.attrs["stratified"] = "stratum" in pairs.columns
     joined.attrs["dimensions"] = list(dict.fromkeys(
-        [d for d in DIMENSIONS if d in set(ratings["dimension"])]
-        + sorted(set(ratings["dimension"]) - set(DIMENSIONS))))
+        [d for d in DIMENSION_NAMES if d in set(ratings["dimension"])]
+        + sorted(set(ratings["dimension"]) - set(DIMENSION_NAMES))))
     return joined
 
 
@@ -240,8 +241,8 @@ def score_rated_pairs(rated: pd.DataFrame, labels: pd.DataFrame, min_pairs=MIN_P
 
 def quality_scores(ratings: pd.DataFrame, pairs: pd.DataFrame, labels: pd.DataFrame,
                    min_pairs=MIN_PAIRS, threshold=THRESHOLD, n_permutations=N_PERMUTATIONS,
-                   n_bootstrap=N_BOOTSTRAP, seed=None, scale=(0, 1, 2),
-                   dimensions=DIMENSIONS) -> dict:
+                   n_bootstrap=N_BOOTSTRAP, seed=None, scale=SCALE_POINTS,
+                   dimensions=DIMENSION_NAMES) -> dict:
     """Cluster quality s_s - s_d of one clustering, per rating dimension.
 
     Parameters
@@ -343,8 +344,8 @@ def quality_grid(study: Study, clustering="all", ratings: pd.DataFrame | None = 
         if not study.ratings_csv.is_file():
             raise UserError(f"study {study.root} has no exports/ratings.csv: run `semclust export`")
         ratings = read_ratings(study.ratings_csv)
-    rated = rated_pairs(ratings, study_pairs(study), options.pop("scale", (0, 1, 2)),
-                        options.pop("dimensions", DIMENSIONS))
+    rated = rated_pairs(ratings, study_pairs(study), options.pop("scale", SCALE_POINTS),
+                        options.pop("dimensions", DIMENSION_NAMES))
     result = {}
     for cid in tqdm(ids, desc="quality", unit="clustering", disable=not progress):
         labels = study_labels(study, cid)

@@ -14,13 +14,14 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+
 from semclust.evaluation.agreement import agreement_by_dimension
 from semclust.evaluation.inputs import read_matches, read_ratings, study_sets
 from semclust.evaluation.interpretability import interpretability
 from semclust.evaluation.quality import quality_grid
 from semclust.pipeline.study import Study, iter_jsonl, now_iso, toolkit_version
-
 from semclust.resources import templates_dir
+from semclust.vocabulary import CONSENSUS_ROUND, INDEPENDENT_ROUND
 
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers",
              "transformers", "torch", "krippendorff")
@@ -40,7 +41,7 @@ def agreement_rows(ratings: pd.DataFrame, bootstrap: int, seed: int) -> list[dic
     phases = sorted(ratings["phase"].dropna().astype(str).unique()) if "phase" in ratings else []
     rows = []
     for phase in [*phases, None] if len(phases) > 1 else [None]:
-        stats = agreement_by_dimension(ratings, round="independent", phase=phase,
+        stats = agreement_by_dimension(ratings, round=INDEPENDENT_ROUND, phase=phase,
                                        bootstrap=bootstrap, seed=seed)
         for dim, s in stats.items():
             quadratic = [v for v in s["weighted_kappa"]["quadratic"].values() if v is not None]
@@ -178,7 +179,7 @@ def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFram
     if ratings is not None and len(ratings):
         coders = ratings["coder"].nunique()
         phases = sorted(ratings["phase"].dropna().astype(str).unique()) if "phase" in ratings else []
-        consensus = "round" in ratings and (ratings["round"] == "consensus").any()
+        consensus = "round" in ratings and (ratings["round"] == CONSENSUS_ROUND).any()
         parts.append(f"{ratings['item_id'].nunique()} random image pairs were rated by {coders} "
                      f"coders on a 0-2 scale for denotative and connotative similarity"
                      + (f" in {len(phases)} phases" if len(phases) > 1 else "")
@@ -201,6 +202,7 @@ def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1
                  seed: int | None = None, out_dir: Path | None = None) -> Path:
     """Write ``reports/index.html`` (and its figures) for ``study``; returns its path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     from semclust.evaluation import figures
 
     seed = study.seed if seed is None else seed

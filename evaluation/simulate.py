@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from semclust.pipeline.study import (
     MATCH_COLUMNS,
     RATING_COLUMNS,
@@ -34,9 +35,8 @@ from semclust.pipeline.study import (
     now_iso,
     read_csv,
 )
+from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS
 
-SCALE = (0, 1, 2)
-DIMENSIONS = ("denotative", "connotative")
 SIMULATED_PREFIX = "sim-"
 
 
@@ -84,12 +84,12 @@ def simulate_ratings(pairs: pd.DataFrame, theme: pd.Series, n_coders: int = 2, n
     created = now_iso()
     rows = []
     for c in range(1, n_coders + 1):
-        for dim in DIMENSIONS:
+        for dim in DIMENSION_NAMES:
             flip = rng.random(len(pairs)) < noise
-            scores = np.where(flip, rng.choice(SCALE, len(pairs)), latent[dim])
+            scores = np.where(flip, rng.choice(SCALE_POINTS, len(pairs)), latent[dim])
             rows.append(pd.DataFrame({
                 "item_id": pairs["pair_id"].to_numpy(), "coder": f"{SIMULATED_PREFIX}coder-{c}", "dimension": dim,
-                "score": scores, "round": "independent", "phase": pairs["phase"].to_numpy(),
+                "score": scores, "round": INDEPENDENT_ROUND, "phase": pairs["phase"].to_numpy(),
                 "created_at": created}))
     return pd.concat(rows, ignore_index=True)[RATING_COLUMNS]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-NOISE = -1
+from semclust.vocabulary import NOISE
 
 
 def hdbscan_labels(Y: np.ndarray, min_cluster_size: int, min_samples: int | None = None,

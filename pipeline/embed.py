@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from semclust.pipeline.embedders import (
     DEFAULT_IMAGE_MODEL,
     DEFAULT_TEXT_MODEL,

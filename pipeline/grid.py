@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 import pandas as pd
+
 from semclust.pipeline import cluster as clustering
 from semclust.pipeline import keywords as kw
 from semclust.pipeline import reduce as reducing

@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from semclust.pipeline.study import UserError, check_id
 
+from semclust.pipeline.study import UserError, check_id
 from semclust.resources import grids_dir
+from semclust.vocabulary import DEFAULT_N_KEYWORDS
 
 TOP_KEYS = {"embeddings", "seed", "reassign_outliers", "keywords_from", "keywords_k",
             "stopwords", "reductions", "clusterers"}
@@ -80,7 +81,7 @@ class Grid:
     seed: int | None = None
     reassign_outliers: bool = False
     keywords_from: str | None = None
-    keywords_k: int = 7
+    keywords_k: int = DEFAULT_N_KEYWORDS
     stopwords: Path | None = None
 
 
@@ -214,7 +215,7 @@ def load_grid(name: str | Path, stopwords: str | Path | None = None) -> Grid:
     keywords_from = data.get("keywords_from")
     if keywords_from is not None:
         check_id("describer", str(keywords_from))
-    k = data.get("keywords_k", 7)
+    k = data.get("keywords_k", DEFAULT_N_KEYWORDS)
     _int_list(k, source, "keywords_k", 1) if not isinstance(k, list) else _fail(
         source, "keywords_k", f"expected one integer >= 1, got {k!r}")
     stop = stopwords if stopwords is not None else data.get("stopwords")

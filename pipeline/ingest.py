@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 from PIL import Image
+
 from semclust.pipeline.study import IMAGE_COLUMNS, Study, UserError, read_csv
 
 EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})

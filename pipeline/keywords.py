@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from semclust.pipeline.study import KEYWORD_COLUMNS, NOISE, UserError
 
+from semclust.pipeline.study import KEYWORD_COLUMNS, UserError
 from semclust.resources import resource_path
+from semclust.vocabulary import DEFAULT_N_KEYWORDS, NOISE
 
-DEFAULT_K = 7
 TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
 TFIDF_SETTINGS = {
     "lowercase": True,
@@ -74,7 +74,7 @@ def cluster_documents(texts: pd.Series, labels: pd.Series) -> pd.Series:
     return frame.groupby("cluster", sort=True)["text"].agg(" ".join)
 
 
-def cluster_keywords(texts: pd.Series, labels: pd.Series, k: int = DEFAULT_K,
+def cluster_keywords(texts: pd.Series, labels: pd.Series, k: int = DEFAULT_N_KEYWORDS,
                      stop_words: list[str] | None = None) -> pd.DataFrame:
     """Top-``k`` TF-IDF terms of every cluster (see the module docstring for the definition).
 

@@ -50,7 +50,7 @@ PAIR_COLUMNS = ["pair_id", "image_a", "image_b", "phase"]
 SET_COLUMNS = ["set_id", "cluster", "image_ids"]
 RATING_COLUMNS = ["item_id", "coder", "dimension", "score", "round", "phase", "created_at"]
 MATCH_COLUMNS = ["set_id", "evaluator", "chosen_cluster", "created_at"]
-NOISE = -1
+
 DEFAULT_SEED = 20240501
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]{0,199}$")

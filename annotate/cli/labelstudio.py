@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from semclust.pipeline.study import Study, atomic_write_csv
 
 _task = click.option("--task", "task", type=click.Choice(["pairs", "sets"]), required=True,

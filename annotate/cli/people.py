@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from semclust.annotate.auth import ROLES
 
 BASE_URL_HELP = "Address the app is served at, used to build the link."

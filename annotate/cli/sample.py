@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import click
+
 from semclust.pipeline.study import Study
 
 STUDY = click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),

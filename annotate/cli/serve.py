@@ -31,6 +31,7 @@ def serve(study_dir, host, port, threads, images_only):
       semclust serve --study studies/demo --port 8081 --images-only
     """
     import waitress
+
     from semclust.annotate.app import create_app
 
     app = create_app(study_dir, images_only=images_only)

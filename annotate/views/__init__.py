@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
+
 from semclust.annotate.items import Catalog
 from semclust.pipeline.study import Study
 

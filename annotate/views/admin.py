@@ -17,10 +17,12 @@ from flask import (
     send_file,
     url_for,
 )
+
 from semclust.annotate import answers, export
 from semclust.annotate.auth import db_conn, list_people, require_role
 from semclust.annotate.views import catalog, study
 from semclust.pipeline.study import UserError
+from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 EXPORTS = {"ratings.csv": "ratings_csv", "matches.csv": "matches_csv"}
@@ -32,14 +34,14 @@ def agreement_table(ratings, phases: list[str]) -> tuple[list[dict], str | None]
         from semclust.evaluation.agreement import agreement_by_dimension
     except ImportError as exc:
         return [], f"Krippendorff's alpha unavailable (evaluation.agreement not importable: {exc}); counts only."
-    independent = ratings[ratings["round"] == answers.INDEPENDENT]
+    independent = ratings[ratings["round"] == INDEPENDENT_ROUND]
     rows = []
     for phase in phases:
         part = independent[independent["phase"] == phase]
         row = {"phase": phase, "n": int(part["score"].notna().sum())}
         try:
-            result = agreement_by_dimension(part, scale=answers.SCALE, level="ordinal") if len(part) else {}
-            for d in answers.DIMENSIONS:
+            result = agreement_by_dimension(part, scale=SCALE_POINTS, level="ordinal") if len(part) else {}
+            for d in DIMENSION_NAMES:
                 stats = result.get(d) or {}
                 row[d] = stats.get("krippendorff_alpha")
                 row[f"{d}_note"] = stats.get("krippendorff_alpha_note") or ("no ratings" if not stats else "")

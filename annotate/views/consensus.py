@@ -8,9 +8,11 @@ own ratings, which stay untouched.
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
 from semclust.annotate import answers
 from semclust.annotate.auth import db_conn, require_role
 from semclust.annotate.views import catalog
+from semclust.vocabulary import CONSENSUS_ROUND, DIMENSION_NAMES, SCALE_POINTS
 
 bp = Blueprint("consensus", __name__, url_prefix="/consensus")
 
@@ -29,8 +31,7 @@ def disagreements():
     for row in rows:
         row["a"], row["b"] = index[row["pair_id"]]["image_a"], index[row["pair_id"]]["image_b"]
     return render_template("consensus/list.html", phases=phases, phase=phase, rows=rows,
-                           open_rows=sum(r["consensus"] is None for r in rows),
-                           scale=answers.SCALE_LABELS)
+                           open_rows=sum(r["consensus"] is None for r in rows))
 
 
 @bp.post("/record")
@@ -41,10 +42,10 @@ def record():
     score = request.form.get("score", "")
     if pair is None:
         abort(400, f"unknown pair {request.form.get('pair_id')!r}")
-    if dimension not in answers.DIMENSIONS:
+    if dimension not in DIMENSION_NAMES:
         abort(400, f"unknown dimension {dimension!r}")
-    if score not in {str(s) for s in answers.SCALE}:
-        abort(400, f"score must be 0, 1 or 2 (got {score!r})")
+    if score not in {str(s) for s in SCALE_POINTS}:
+        abort(400, f"score must be one of {list(SCALE_POINTS)} (got {score!r})")
     answers.record_pair(db_conn(), g.person["id"], pair["pair_id"], pair["phase"],
-                        {dimension: int(score)}, round_=answers.CONSENSUS)
+                        {dimension: int(score)}, round_=CONSENSUS_ROUND)
     return redirect(url_for("consensus.disagreements", phase=pair["phase"]) + f"#{pair['pair_id']}-{dimension}")

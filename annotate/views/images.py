@@ -7,6 +7,7 @@ login is required; with ``--images-only`` (for Label Studio) it is not.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, send_file
+
 from semclust.annotate.views import catalog
 
 bp = Blueprint("images", __name__, url_prefix="/images")

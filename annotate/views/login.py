@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, session, url_for
+
 from semclust.annotate.auth import db_conn, person_by_token
 
 bp = Blueprint("login", __name__)

@@ -8,6 +8,7 @@ key; neither clustering, set nor cluster ids reach the browser.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+
 from semclust.annotate import answers
 from semclust.annotate.auth import db_conn, require_role
 from semclust.annotate.items import MatchItem

@@ -9,9 +9,11 @@ it is committed; an edit appends a new submission.
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, render_template, request, url_for
-from semclust.annotate import answers, scales
+
+from semclust.annotate import answers
 from semclust.annotate.auth import db_conn, require_role
 from semclust.annotate.views import bad_request, catalog
+from semclust.vocabulary import DIMENSION_NAMES, SCALE_POINTS
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
 MAX_COMMENT = 2000
@@ -29,14 +31,13 @@ def coder_state(person_id: int) -> dict:
               "answer": given.get(p["pair_id"])} for p in queue]
     start = next((i for i, item in enumerate(items) if item["answer"] is None), len(items))
     return {"items": items, "start": start,
-            "answer_url": url_for("pairs.answer"), "scale": answers.SCALE_LABELS}
+            "answer_url": url_for("pairs.answer")}
 
 
 @bp.get("/")
 @require_role("coder")
 def rate():
-    return render_template("pairs/rate.html", state=coder_state(g.person["id"]), dimensions=scales.DIMENSIONS,
-                           scale=scales.SCALE, cannot_judge=scales.CANNOT_JUDGE)
+    return render_template("pairs/rate.html", state=coder_state(g.person["id"]))
 
 
 @bp.get("/state")
@@ -59,13 +60,13 @@ def parse_answer(body) -> tuple[dict | None, str]:
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         return None, f"comment must be text of at most {MAX_COMMENT} characters"
     scores = {}
-    for dim in answers.DIMENSIONS:
+    for dim in DIMENSION_NAMES:
         value = body.get(dim)
         if cannot:
             if value is not None:
                 return None, f"{dim}: no score allowed when cannot_judge is true"
-        elif isinstance(value, bool) or not isinstance(value, int) or value not in answers.SCALE:
-            return None, f"{dim}: score must be 0, 1 or 2 (got {value!r})"
+        elif isinstance(value, bool) or not isinstance(value, int) or value not in SCALE_POINTS:
+            return None, f"{dim}: score must be one of {list(SCALE_POINTS)} (got {value!r})"
         scores[dim] = None if cannot else value
     return {"pair_id": pair["pair_id"], "phase": pair["phase"], "scores": scores,
             "comment": comment.strip()}, ""

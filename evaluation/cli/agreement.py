@@ -5,6 +5,8 @@ import json
 
 import click
 
+from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, ROUNDS, SCALE_POINTS
+
 LEVEL_CHOICES = ("ordinal", "nominal", "interval", "ratio")
 
 
@@ -62,18 +64,19 @@ def agreement_table(result: dict, level: str) -> str:
               help="Ratings CSV: item_id, coder, dimension, score[, round, phase].")
 @click.option("--study", "study_path", type=click.Path(file_okay=False),
               help="Study folder: use its exports/ratings.csv.")
-@click.option("--scale", default="0,1,2", show_default=True,
+@click.option("--scale", default=",".join(map(str, SCALE_POINTS)), show_default=True,
               help="The rating scale: integers such as 0,1,2 or 1..5.")
 @click.option("--level", type=click.Choice(LEVEL_CHOICES), default="ordinal", show_default=True,
               help="Level of measurement of Krippendorff's alpha.")
-@click.option("--round", "round_", type=click.Choice(["independent", "consensus"]),
-              default="independent", show_default=True, help="Which ratings to compare.")
+@click.option("--round", "round_", type=click.Choice(ROUNDS), default=INDEPENDENT_ROUND,
+              show_default=True, help="Which ratings to compare.")
 @click.option("--phase", default=None, help="Only this phase (default: all phases pooled).")
 @click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0),
               help="Bootstrap replicates (over items) for alpha's 95% CI; 0 = none.")
 @click.option("--seed", type=int, default=None, help="Bootstrap seed (default: the study's).")
-@click.option("--dimensions", default="denotative,connotative", show_default=True,
-              help="Admissible dimension names, comma-separated, or 'any'.")
+@click.option("--dimensions", default=None,
+              help="Dimensions to analyse, comma-separated (default: every dimension in the file; "
+                   "with --study, the study's own).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by dimension.")
 def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, seed, dimensions,
               as_json):
@@ -83,17 +86,24 @@ def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, 
     Example:
       semclust agreement --ratings studies/demo/exports/ratings.csv --phase 1
       semclust agreement --study studies/demo --level nominal --bootstrap 2000 --json
+      semclust agreement --ratings relevance.csv --scale 1..5 --dimensions relevance
+
+    Ratings collected elsewhere may use any dimension names and scale. A study's
+    own ratings are checked against its dimensions (a misspelt one exits 2).
     """
     from semclust.evaluation.agreement import agreement_by_dimension
-    from semclust.evaluation.inputs import load_ratings, open_study, parse_scale
+    from semclust.evaluation.inputs import load_ratings, open_study, parse_scale, validate_ratings
 
     study = open_study(study_path)
     ratings = load_ratings(ratings_path, study)
     if seed is None and study is not None:
         seed = study.seed
-    allowed = None if dimensions.strip() == "any" else [d.strip() for d in dimensions.split(",")]
-    result = agreement_by_dimension(ratings, parse_scale(scale), level, round_, phase, bootstrap,
-                                    seed, dimensions=allowed)
+    scale = parse_scale(scale)
+    chosen = [d for d in dimensions.split(",") if d.strip()] if dimensions else None
+    if chosen is None and ratings_path is None:  # the app's own export: only our dimensions
+        validate_ratings(ratings, scale, DIMENSION_NAMES)
+    result = agreement_by_dimension(ratings, scale, level, round_, phase, bootstrap, seed,
+                                    dimensions=chosen)
     if as_json:
         echo_json(result)
     else:

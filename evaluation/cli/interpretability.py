@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import click
+
 from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import click
+
 from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
+from semclust.vocabulary import SCALE_POINTS
 
 
 def _score_cells(stats: dict) -> list[str]:
@@ -59,7 +61,8 @@ def grid_table(grid: dict) -> str:
 @click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0),
               help="Bootstrap replicates of the 95% CI; 0 = none.")
 @click.option("--seed", type=int, default=None, help="Seed (default: the study's).")
-@click.option("--scale", default="0,1,2", show_default=True, help="The rating scale.")
+@click.option("--scale", default=",".join(map(str, SCALE_POINTS)), show_default=True,
+              help="The rating scale.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_pairs, threshold,
             permutations, bootstrap, seed, scale, as_json):

@@ -5,6 +5,7 @@ import signal
 from pathlib import Path
 
 import click
+
 from semclust.pipeline.study import DEFAULT_SEED, UserError
 
 

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 import pandas as pd
+
 from semclust.pipeline.describers import Description, ImageItem
 from semclust.pipeline.study import Study, UserError, read_csv
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from semclust.pipeline.embedders import library_versions
 from semclust.pipeline.study import UserError
 

@@ -9,6 +9,7 @@ local folder works too (a hub name needs the model in the local HF cache when
 from __future__ import annotations
 
 import numpy as np
+
 from semclust.pipeline.embedders import DEFAULT_TEXT_MODEL, library_versions
 from semclust.pipeline.study import UserError
 

@@ -11,7 +11,7 @@ import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
 from semclust.annotate import labelstudio as ls
-from semclust.annotate.scales import DIMENSIONS, SCALE
+from semclust.vocabulary import DIMENSIONS, SCALE
 from semclust.pipeline.study import RATING_COLUMNS, UserError
 
 sys.path.insert(0, str(Path(__file__).parent))

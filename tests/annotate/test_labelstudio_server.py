@@ -19,7 +19,7 @@ import pytest
 
 from semclust.annotate import labelstudio as ls
 from semclust.annotate.labelstudio_api import project_title
-from semclust.annotate.scales import DIMENSIONS
+from semclust.vocabulary import DIMENSIONS
 from semclust.evaluation.agreement import agreement_by_dimension
 from semclust.evaluation.interpretability import interpretability
 from semclust.evaluation.quality import quality_scores

@@ -12,7 +12,7 @@ import semclust.evaluation.agreement
 import semclust.evaluation.interpretability
 import semclust.evaluation.quality
 from semclust.evaluation.inputs import parse_scale, validate_ratings
-from semclust.pipeline.study import UserError
+from semclust.pipeline.study import Study, UserError
 
 REPO = Path(__file__).resolve().parents[2]
 RATINGS = """item_id,coder,dimension,score,round,phase
@@ -58,12 +58,36 @@ def test_score_outside_scale_exits_2_naming_the_rows(tmp_path, run_cli):
     assert run_cli("agreement", "--ratings", path, "--scale", "0..3").exit_code == 0
 
 
-def test_unknown_dimension_exits_2_naming_the_row(tmp_path, run_cli):
-    path = write(tmp_path, RATINGS.format(score_p2=2, dimension="conotative"))
-    result = run_cli("agreement", "--ratings", path)
+def test_misspelt_dimension_in_a_studys_export_exits_2_naming_the_row(tmp_path, run_cli):
+    study = Study.create(tmp_path / "study", tmp_path)
+    study.ratings_csv.parent.mkdir(parents=True, exist_ok=True)
+    study.ratings_csv.write_text(RATINGS.format(score_p2=2, dimension="conotative"))
+    result = run_cli("agreement", "--study", study.root)
     assert result.exit_code == 2
     assert "ratings.csv row 6: unknown dimension" in result.stderr
-    assert run_cli("agreement", "--ratings", path, "--dimensions", "any").exit_code == 0
+
+
+def test_agreement_takes_any_dimension_and_scale_of_ratings_collected_elsewhere(tmp_path, run_cli):
+    rows = ["item_id,coder,dimension,score"] + [
+        f"doc{i},{coder},relevance,{score}" for i in range(6)
+        for coder, score in (("ann", 1 + i % 5), ("bob", 1 + (i + i // 3) % 5))]
+    path = write(tmp_path, "\n".join(rows) + "\n")
+    result = run_cli("agreement", "--ratings", path, "--scale", "1,2,3,4,5", "--json", "--bootstrap", 0)
+    assert result.exit_code == 0, result.stderr
+    assert list(json.loads(result.stdout)) == ["relevance"]
+    assert json.loads(result.stdout)["relevance"]["n_items"] == 6
+
+
+def test_agreement_dimensions_option_chooses_and_names_an_absent_one(tmp_path, run_cli):
+    path = write(tmp_path, RATINGS.format(score_p2=2, dimension="clarity"))
+    every = run_cli("agreement", "--ratings", path, "--json", "--bootstrap", 0)
+    assert list(json.loads(every.stdout)) == ["connotative", "clarity"]  # ours first
+    chosen = run_cli("agreement", "--ratings", path, "--json", "--bootstrap", 0, "--dimensions", "clarity")
+    assert list(json.loads(chosen.stdout)) == ["clarity"]
+    absent = run_cli("agreement", "--ratings", path, "--dimensions", "denotative")
+    assert absent.exit_code == 2
+    assert absent.stderr.strip() == ("error: no ratings for dimension(s) denotative "
+                                     "(dimensions in the ratings: connotative, clarity)")
 
 
 def test_duplicate_rating_in_one_round_exits_2_naming_the_rows(good_ratings, run_cli):

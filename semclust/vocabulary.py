@@ -1,4 +1,11 @@
-"""The rating scale and the two similarity dimensions, worded once.
+"""The words every stage shares, defined once: scale, dimensions, rounds, noise, keywords.
+
+The pipeline writes clusterings with a noise label, the annotation app asks
+coders the questions below, and the evaluation reads the answers back; each
+takes its vocabulary from here (templates get it through the render context).
+Statistics functions take ``scale`` and ``dimensions`` as parameters whose
+defaults come from here, so ratings collected elsewhere (another scale, other
+dimensions) can be analysed as well.
 
 Coders rate each image pair twice on the same three-point scale: once for
 *denotative* similarity (the same or similar visual elements) and once for
@@ -44,8 +51,24 @@ DIMENSIONS: dict[str, dict[str, str]] = {
 CANNOT_JUDGE = {"label": "cannot judge",
                 "definition": "The images do not load or cannot be understood well enough to rate."}
 
+#: The stored scores of the scale, in order: ``(0, 1, 2)``.
+SCALE_POINTS: tuple[int, ...] = tuple(SCALE)
+
+#: The names of the dimensions, in the order they are asked: ``("denotative", "connotative")``.
+DIMENSION_NAMES: tuple[str, ...] = tuple(DIMENSIONS)
+
 #: The value of the ``round`` column for ratings made independently (before consensus).
 INDEPENDENT_ROUND = "independent"
+#: The value of the ``round`` column for the score agreed in a consensus session.
+CONSENSUS_ROUND = "consensus"
+#: Every valid value of the ``round`` column.
+ROUNDS: tuple[str, ...] = (INDEPENDENT_ROUND, CONSENSUS_ROUND)
+
+#: The cluster label of images a clustering leaves unassigned (HDBSCAN's convention).
+NOISE = -1
+
+#: How many TF-IDF keywords describe a cluster (the reference study's tables show 7).
+DEFAULT_N_KEYWORDS = 7
 
 
 def scale_text(score: int) -> str:
