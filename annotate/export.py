@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from semclust.annotate import db
-from semclust.annotate.auth import CONSENSUS_NAME
+from semclust.annotate.people import CONSENSUS_NAME
 from semclust.pipeline.study import (
     MATCH_COLUMNS,
     RATING_COLUMNS,

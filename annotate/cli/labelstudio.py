@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from semclust.extras import needs
+
 from semclust.pipeline.study import Study, atomic_write_csv
 
 _task = click.option("--task", "task", type=click.Choice(["pairs", "sets"]), required=True,
@@ -79,6 +81,7 @@ def export_command(study_dir, task, clustering_id, out_dir, image_url_mode, imag
 @_key_env
 @_project
 @_image_options
+@needs("labelstudio")
 def push_command(study_dir, task, clustering_id, url, api_key_env, project_id, image_url_mode,
                  image_base_url, document_root):
     """Create (or find) the study's project in Label Studio and import the missing tasks.
@@ -110,6 +113,7 @@ def push_command(study_dir, task, clustering_id, url, api_key_env, project_id, i
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="CSV to write (default: exports/labelstudio-ratings.csv or "
                    "exports/labelstudio-matches.csv in the study).")
+@needs("labelstudio")
 def pull_command(study_dir, task, clustering_id, url, api_key_env, project_id, out_path):
     """Export the project's annotations and write them as our ratings or matches rows.
 

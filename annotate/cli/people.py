@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from semclust.annotate.auth import ROLES
+from semclust.annotate.people import ROLES
 
 BASE_URL_HELP = "Address the app is served at, used to build the link."
 
@@ -27,7 +27,7 @@ def add(name, role, study_dir, base_url):
     Example:
       semclust people add alice --role coder --study studies/demo
     """
-    from semclust.annotate.auth import add_person, login_url
+    from semclust.annotate.people import add_person, login_url
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
@@ -46,7 +46,7 @@ def link(name, study_dir, base_url):
     Example:
       semclust people link alice --study studies/demo
     """
-    from semclust.annotate.auth import login_url, new_token
+    from semclust.annotate.people import login_url, new_token
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
@@ -63,7 +63,7 @@ def list_(study_dir):
       semclust people list --study studies/demo
     """
     from semclust.annotate import db
-    from semclust.annotate.auth import list_people
+    from semclust.annotate.people import list_people
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from semclust.extras import needs
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -18,6 +20,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
               help="Worker threads of the waitress server.")
 @click.option("--images-only", is_flag=True,
               help="Serve only GET /images/<image_id>, without login (for Label Studio).")
+@needs("app")
 def serve(study_dir, host, port, threads, images_only):
     """Serve the annotation app of STUDY with waitress until Ctrl-C.
 

@@ -19,7 +19,8 @@ from flask import (
 )
 
 from semclust.annotate import answers, export
-from semclust.annotate.auth import db_conn, list_people, require_role
+from semclust.annotate.auth import db_conn, require_role
+from semclust.annotate.people import list_people
 from semclust.annotate.views import catalog, study
 from semclust.pipeline.study import UserError
 from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, session, url_for
 
-from semclust.annotate.auth import db_conn, person_by_token
+from semclust.annotate.auth import db_conn
+from semclust.annotate.people import person_by_token
 
 bp = Blueprint("login", __name__)
 HOME = {"coder": "pairs.rate", "evaluator": "matching.match", "admin": "admin.dashboard"}

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from semclust.extras import needs
+
 from semclust.pipeline.study import UserError
 
 
@@ -18,6 +20,7 @@ from semclust.pipeline.study import UserError
               help="Worker processes (default: min(2, CPU count)); 1 = no subprocesses.")
 @click.option("--stopwords", type=click.Path(path_type=Path), default=None,
               help="File of extra keyword stop words (replaces pipeline/vlm_stopwords.txt).")
+@needs("pipeline", "umap", "hdbscan")
 def cluster(study_dir, grid_name, force, jobs, stopwords):
     """Reduce and cluster every embedding as GRID says; one clusterings/<id>/ per combination.
 

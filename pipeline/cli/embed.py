@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from semclust.extras import needs
+
 SHOW_SKIPPED = 5
 
 
@@ -25,6 +27,7 @@ SHOW_SKIPPED = 5
 @click.option("--force", is_flag=True,
               help="Recompute even if a cached embedding of the same inputs exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@needs("pipeline", "torch", "transformers", "sentence_transformers")
 def embed(study_dir, source, model, embedder_id, batch_size, device, normalize, force, quiet):
     """Embed descriptions (sentence-transformers) or images (transformers) into embeddings/.
 

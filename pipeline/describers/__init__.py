@@ -29,6 +29,8 @@ BACKENDS = {
     "hf": "semclust.pipeline.describers.hf:HFDescriber",
     "file": "semclust.pipeline.describers.file:FileDescriber",
 }
+#: The modules each backend imports (checked first: a missing one names the extra to install).
+REQUIRES = {"openai": ("openai",), "hf": ("torch", "transformers"), "file": ()}
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,10 @@ def get_describer(backend: str, **options) -> Describer:
 
     if backend not in BACKENDS:
         raise UserError(f"unknown describe backend {backend!r} (choose from: {', '.join(BACKENDS)})")
+    if REQUIRES[backend]:
+        from semclust.extras import require
+
+        require("pipeline", *REQUIRES[backend], what=f"the {backend} describer")
     module_name, class_name = BACKENDS[backend].split(":")
     return getattr(importlib.import_module(module_name), class_name)(**options)
 
