@@ -44,7 +44,7 @@ $(LS_VENV)/.installed:
 # Its first start migrates an empty database (2-4 minutes on 2 cores): done once here,
 # at set-up time, so the round-trip test starts from a copy of the migrated database.
 $(LS_VENV)/semclust-test-data/label_studio.sqlite3: $(LS_VENV)/.installed $(VENV)/.installed
-	$(BIN)/python tests/annotate/labelstudio_server.py
+	$(BIN)/python tests/support/labelstudio_server.py
 	touch $@
 
 labelstudio: $(LS_VENV)/semclust-test-data/label_studio.sqlite3

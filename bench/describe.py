@@ -22,15 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+
+from semclust.pipeline.describe import describe_study
+from semclust.pipeline.describers.openai_api import OpenAIDescriber
+from semclust.pipeline.study import IMAGE_COLUMNS, Study
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "pipeline"))
-
-import pandas as pd  # noqa: E402
-
-from semclust.pipeline.describe import describe_study  # noqa: E402
-from semclust.pipeline.describers.openai_api import OpenAIDescriber  # noqa: E402
-from semclust.pipeline.study import IMAGE_COLUMNS, Study  # noqa: E402
 
 
 def make_images(folder: Path, n: int) -> pd.DataFrame:
@@ -50,8 +48,8 @@ def make_images(folder: Path, n: int) -> pd.DataFrame:
 
 @contextlib.contextmanager
 def server_process(delay: float):
-    """Start ``tests/pipeline/chat_server.py`` in a subprocess; yield its URL."""
-    script = REPO / "tests" / "pipeline" / "chat_server.py"
+    """Start ``tests/support/chat_server.py`` in a subprocess; yield its URL."""
+    script = REPO / "tests" / "support" / "chat_server.py"
     proc = subprocess.Popen([sys.executable, str(script), "--delay", str(delay)],
                             stdout=subprocess.PIPE, text=True)
     try:

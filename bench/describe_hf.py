@@ -3,7 +3,7 @@
 Two models:
 
 * ``--model tiny`` (default without a GPU): the tiny random-weight LLaVA of
-  ``tests/tiny_models.py``, on CPU; shows the batching plumbing, not VLM speed.
+  ``tests/support/tiny_models.py``, on CPU; shows the batching plumbing, not VLM speed.
 * ``--model llava-1.5-7b`` (default with a GPU): a random-weight model of
   LLaVA-1.5-7B's architecture built in memory from its config (CLIP
   ViT-L/14-336 + 7B Llama, bfloat16). Throughput does not depend on weight
@@ -29,13 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+from semclust.pipeline.describe import DEFAULT_PROMPT
+from semclust.pipeline.describers import ImageItem
+from semclust.pipeline.describers.hf import HFDescriber
 
-from semclust.pipeline.describe import DEFAULT_PROMPT  # noqa: E402
-from semclust.pipeline.describers import ImageItem  # noqa: E402
-from semclust.pipeline.describers.hf import HFDescriber  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the test helpers, imported as support.x (support.tiny_models)
 
 SIZES = [(640, 480), (480, 640), (1080, 1080), (1200, 675), (720, 900), (320, 240)]
 
@@ -60,7 +59,7 @@ def make_items(folder: Path, n: int) -> list[ImageItem]:
 
 def load_model(name: str, device: str, tmp: Path, shrink: int | None):
     """``(model, processor, label)`` for ``tiny`` or ``llava-1.5-7b``."""
-    from tiny_models import build_random_llava_15_7b, build_tiny_llava
+    from support.tiny_models import build_random_llava_15_7b, build_tiny_llava
 
     if name == "tiny":
         from transformers import AutoModelForImageTextToText, AutoProcessor

@@ -13,7 +13,6 @@ and ``interpretability``.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from semclust.evaluation.agreement import agreement_by_dimension  # noqa: E402
-from semclust.evaluation.interpretability import interpretability  # noqa: E402
-from semclust.evaluation.quality import quality_grid  # noqa: E402
-from semclust.pipeline.study import KEYWORD_COLUMNS, Study  # noqa: E402
+from semclust.evaluation.agreement import agreement_by_dimension
+from semclust.evaluation.interpretability import interpretability
+from semclust.evaluation.quality import quality_grid
+from semclust.pipeline.study import KEYWORD_COLUMNS, Study
 
 
 def build(root: Path, n_images: int, n_clusterings: int, rng) -> tuple[Study, pd.DataFrame]:

@@ -12,16 +12,14 @@ import argparse
 import os
 import resource
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from semclust.pipeline.ingest import folder_files, ingest  # noqa: E402
-from semclust.pipeline.study import Study  # noqa: E402
+from semclust.pipeline.ingest import folder_files, ingest
+from semclust.pipeline.study import Study
 
 
 def generate(folder: Path, n: int) -> int:

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "annotate")]
+from semclust.annotate import labelstudio as ls
+from semclust.annotate import labelstudio_api as api
+from semclust.pipeline.study import Study
 
-from semclust.annotate import labelstudio as ls  # noqa: E402
-from semclust.annotate import labelstudio_api as api  # noqa: E402
-from labelstudio_server import ensure_virtualenv, fresh_server  # noqa: E402
-from semclust.pipeline.study import Study  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the test helpers, imported as support.x (a real Label Studio)
+from support.labelstudio_server import ensure_virtualenv, fresh_server  # noqa: E402
 
 N_IMAGES, N_CLUSTERS, N_PAIRS, SETS_PER_CLUSTER = 320, 32, 500, 5
 CLUSTERING = "bench"

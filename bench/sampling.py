@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from semclust.annotate.samples import draw_pairs, draw_sets, plan_pairs  # noqa: E402
-from semclust.pipeline.study import Study  # noqa: E402
+from semclust.annotate.samples import draw_pairs, draw_sets, plan_pairs
+from semclust.pipeline.study import Study
 
 
 def build(root: Path, n_images: int, n_clusterings: int) -> Study:

@@ -33,14 +33,13 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
+
+from semclust.annotate import answers, db
+from semclust.annotate.people import add_person
+from semclust.pipeline.study import Study
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import pandas as pd  # noqa: E402
-
-from semclust.annotate import answers, db  # noqa: E402
-from semclust.annotate.auth import add_person  # noqa: E402
-from semclust.pipeline.study import Study  # noqa: E402
 
 
 def make_study(root: Path, n_images: int = 60, n_pairs: int = 1000, n_coders: int = 50) -> tuple[Study, list]:

@@ -6,7 +6,6 @@ from pathlib import Path
 import click
 
 from semclust.extras import needs
-
 from semclust.pipeline.study import Study, atomic_write_csv
 
 _task = click.option("--task", "task", type=click.Choice(["pairs", "sets"]), required=True,

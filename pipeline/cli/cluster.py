@@ -6,7 +6,6 @@ from pathlib import Path
 import click
 
 from semclust.extras import needs
-
 from semclust.pipeline.study import UserError
 
 

@@ -5,8 +5,8 @@ import re
 
 import pandas as pd
 import pytest
-from app_study import (admin, app, app_study_template, db_rows, env, jinja_cache, login,  # noqa: F401
-                       open_phase, rate)
+
+from support.app_study import db_rows, open_phase, rate
 
 ADMIN_GETS = ["/admin/", "/consensus/?phase=1", "/admin/exports/ratings.csv"]
 ADMIN_POSTS = [("/admin/phase", {"phase": "1", "action": "open"}),

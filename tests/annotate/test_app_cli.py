@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_study import (admin, app, app_study_template, db_rows, env, free_port, jinja_cache,  # noqa: F401
-                       login, open_phase, rate)
 
 from semclust.annotate import db
-from semclust.annotate.auth import hash_token
 from semclust.annotate.export import export_study
+from semclust.annotate.people import hash_token
 from semclust.pipeline.study import MATCH_COLUMNS, RATING_COLUMNS
+from support.app_study import db_rows, free_port, open_phase, rate
 
 REPO = Path(__file__).resolve().parents[2]
 REPO_SEMCLUST = [sys.executable, "-m", "semclust"]

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from app_study import (CLUSTERING, admin, app, app_study_template, db_rows, env, jinja_cache,  # noqa: F401
-                       login, open_matching, post_json)
 
 from semclust.annotate.items import option_labels, option_order
+from support.app_study import CLUSTERING, db_rows, open_matching, post_json
 
 
 @pytest.fixture

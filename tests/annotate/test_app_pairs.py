@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from app_study import (CLUSTERING, admin, app, app_study_template, db_rows, env, jinja_cache,  # noqa: F401
-                       login, open_phase, post_json, rate)
+
+from support.app_study import CLUSTERING, db_rows, open_phase, post_json, rate
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ folder. The time from an answer (Enter) to the next pair being fully shown
 """
 from __future__ import annotations
 
-import shutil
 import statistics
 import threading
 import time
 
 import pytest
-from app_study import db_rows, free_port, make_study
+
+from support.app_study import db_rows, free_port, make_study
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,11 +23,7 @@ TARGET_MS = 150
 
 
 @pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("BROWSER TEST SKIPPED: Debian's `chromium` is not on PATH "
-                    "(install it with `apt-get install chromium` or `make system-deps`)")
+def browser(chromium):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -3,24 +3,15 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
 from semclust.annotate import labelstudio as ls
-from semclust.vocabulary import DIMENSIONS, SCALE
 from semclust.pipeline.study import RATING_COLUMNS, UserError
-
-sys.path.insert(0, str(Path(__file__).parent))
-from labelstudio_server import CLUSTERING, TERMS, make_study  # noqa: E402
-
-
-@pytest.fixture
-def study(tmp_path):
-    return make_study(tmp_path)
+from semclust.vocabulary import DIMENSIONS, SCALE
+from support.labelstudio_server import CLUSTERING, TERMS
 
 
 def test_pairs_config_parses_with_sdk_parser_and_has_both_questions():
@@ -58,10 +49,10 @@ def test_config_kind_recognises_ours_and_rejects_others():
     assert ls.config_kind("not xml <") is None
 
 
-def test_tasks_carry_no_ids_cluster_or_clustering_name(study):
-    url = ls.image_url_builder(study, "local-files")
-    _, pair_tasks = ls.build(study, "pairs", None, url)
-    _, set_tasks = ls.build(study, "sets", CLUSTERING, url)
+def test_tasks_carry_no_ids_cluster_or_clustering_name(ls_study):
+    url = ls.image_url_builder(ls_study, "local-files")
+    _, pair_tasks = ls.build(ls_study, "pairs", None, url)
+    _, set_tasks = ls.build(ls_study, "sets", CLUSTERING, url)
     text = json.dumps(pair_tasks + set_tasks)
     for leak in ["same", "diff", "cluster", CLUSTERING, "c0-s1", "umap", "hdb", "phase"]:
         assert leak not in text, leak
@@ -69,11 +60,11 @@ def test_tasks_carry_no_ids_cluster_or_clustering_name(study):
     assert all(set(t["data"]) == {"ref", "image_0", "image_1", "image_2", "options"} for t in set_tasks)
 
 
-def test_matching_choices_are_lettered_in_a_per_set_order_that_is_stable(study):
-    url = ls.image_url_builder(study, "local-files")
-    _, first = ls.build(study, "sets", CLUSTERING, url)
-    ls.key_path(study, CLUSTERING).unlink()
-    _, again = ls.build(study, "sets", CLUSTERING, url)
+def test_matching_choices_are_lettered_in_a_per_set_order_that_is_stable(ls_study):
+    url = ls.image_url_builder(ls_study, "local-files")
+    _, first = ls.build(ls_study, "sets", CLUSTERING, url)
+    ls.key_path(ls_study, CLUSTERING).unlink()
+    _, again = ls.build(ls_study, "sets", CLUSTERING, url)
     assert first == again
     orders = {tuple(o["value"] for o in t["data"]["options"]) for t in first}
     assert len(orders) > 1, "every set shows the descriptions in the same order"
@@ -84,10 +75,10 @@ def test_matching_choices_are_lettered_in_a_per_set_order_that_is_stable(study):
         assert {v.split(": ", 1)[1] for v in values} == descriptions
 
 
-def test_matching_key_maps_letters_back_to_the_sets_clusters(study):
-    url = ls.image_url_builder(study, "local-files")
-    ls.build(study, "sets", CLUSTERING, url)
-    key = json.loads(ls.key_path(study, CLUSTERING).read_text())
+def test_matching_key_maps_letters_back_to_the_sets_clusters(ls_study):
+    url = ls.image_url_builder(ls_study, "local-files")
+    ls.build(ls_study, "sets", CLUSTERING, url)
+    key = json.loads(ls.key_path(ls_study, CLUSTERING).read_text())
     for set_id, options in key["sets"].items():
         for letter, cluster, text in options:
             assert text == ", ".join(TERMS[cluster])
@@ -97,45 +88,45 @@ def test_letters_go_past_z():
     assert ls.letters(28)[25:] == ["Z", "AA", "AB"]
 
 
-def test_image_urls_in_both_modes(study):
-    local = ls.image_url_builder(study, "local-files", document_root=study.image_root.parent)
+def test_image_urls_in_both_modes(ls_study):
+    local = ls.image_url_builder(ls_study, "local-files", document_root=ls_study.image_root.parent)
     assert local("i03") == "/data/local-files/?d=images/img03.png"
-    served = ls.image_url_builder(study, "serve", base_url="http://127.0.0.1:5001/")
+    served = ls.image_url_builder(ls_study, "serve", base_url="http://127.0.0.1:5001/")
     assert served("i03") == "http://127.0.0.1:5001/images/i03"
 
 
-def test_local_files_default_document_root_is_the_image_roots_parent(study):
-    assert ls.image_url_builder(study, "local-files")("i03") == "/data/local-files/?d=images/img03.png"
-    assert ls.local_files_storage_path(study) == study.image_root.resolve()
+def test_local_files_default_document_root_is_the_image_roots_parent(ls_study):
+    assert ls.image_url_builder(ls_study, "local-files")("i03") == "/data/local-files/?d=images/img03.png"
+    assert ls.local_files_storage_path(ls_study) == ls_study.image_root.resolve()
 
 
-def test_document_root_equal_to_image_root_is_user_error(study):
+def test_document_root_equal_to_image_root_is_user_error(ls_study):
     with pytest.raises(UserError, match="strictly below the local-files document root"):
-        ls.local_files_storage_path(study, study.image_root)
+        ls.local_files_storage_path(ls_study, ls_study.image_root)
 
 
-def test_image_outside_document_root_is_user_error(study, tmp_path):
-    url = ls.image_url_builder(study, "local-files", document_root=tmp_path / "elsewhere")
+def test_image_outside_document_root_is_user_error(ls_study, tmp_path):
+    url = ls.image_url_builder(ls_study, "local-files", document_root=tmp_path / "elsewhere")
     with pytest.raises(UserError, match="outside the local-files document root"):
         url("i00")
 
 
-def test_export_cli_writes_config_and_tasks_for_import_by_hand(run_cli, study, tmp_path):
+def test_export_cli_writes_config_and_tasks_for_import_by_hand(run_cli, ls_study, tmp_path):
     out = tmp_path / "ls-pairs"
-    result = run_cli("labelstudio", "export", "--study", study.root, "--task", "pairs", "--out", out,
+    result = run_cli("labelstudio", "export", "--study", ls_study.root, "--task", "pairs", "--out", out,
                      "--image-url-mode", "serve", "--image-base-url", "http://localhost:5001")
     assert result.exit_code == 0, result.stderr
     tasks = json.loads((out / "tasks.json").read_text())
-    assert len(tasks) == len(study.read_pairs())
+    assert len(tasks) == len(ls_study.read_pairs())
     assert tasks[0]["data"]["image_a"].startswith("http://localhost:5001/images/i")
     assert ls.config_kind((out / "config.xml").read_text()) == "pairs"
 
 
-def test_export_cli_sets_writes_the_key_into_the_study(run_cli, study, tmp_path):
-    result = run_cli("labelstudio", "export", "--study", study.root, "--task", "sets",
+def test_export_cli_sets_writes_the_key_into_the_study(run_cli, ls_study, tmp_path):
+    result = run_cli("labelstudio", "export", "--study", ls_study.root, "--task", "sets",
                      "--clustering", CLUSTERING, "--out", tmp_path / "ls-sets")
     assert result.exit_code == 0, result.stderr
-    assert ls.key_path(study, CLUSTERING).is_file()
+    assert ls.key_path(ls_study, CLUSTERING).is_file()
     assert len(json.loads((tmp_path / "ls-sets" / "tasks.json").read_text())) == 6
 
 
@@ -144,26 +135,26 @@ def test_export_cli_sets_writes_the_key_into_the_study(run_cli, study, tmp_path)
     (["--task", "pairs", "--image-url-mode", "serve"], "needs --image-base-url"),
     (["--task", "sets", "--clustering", "nope"], "nope"),
 ])
-def test_export_cli_bad_options_exit_2_with_one_line(run_cli, study, tmp_path, args, message):
-    result = run_cli("labelstudio", "export", "--study", study.root, *args, "--out", tmp_path / "o")
+def test_export_cli_bad_options_exit_2_with_one_line(run_cli, ls_study, tmp_path, args, message):
+    result = run_cli("labelstudio", "export", "--study", ls_study.root, *args, "--out", tmp_path / "o")
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_push_to_unreachable_server_is_user_error(run_cli, study, monkeypatch):
+def test_push_to_unreachable_server_is_user_error(run_cli, ls_study, monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again: nothing listens there
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "some-token")
-    result = run_cli("labelstudio", "push", "--study", study.root, "--task", "pairs",
+    result = run_cli("labelstudio", "push", "--study", ls_study.root, "--task", "pairs",
                      "--url", f"http://127.0.0.1:{port}")
     assert result.exit_code == 2
     assert f"cannot reach Label Studio at http://127.0.0.1:{port}" in result.stderr
 
 
-def test_push_without_api_key_names_the_variable(run_cli, study, monkeypatch):
+def test_push_without_api_key_names_the_variable(run_cli, ls_study, monkeypatch):
     monkeypatch.delenv("MY_LS_KEY", raising=False)
-    result = run_cli("labelstudio", "push", "--study", study.root, "--task", "pairs",
+    result = run_cli("labelstudio", "push", "--study", ls_study.root, "--task", "pairs",
                      "--url", "http://127.0.0.1:9", "--api-key-env", "MY_LS_KEY")
     assert result.exit_code == 2 and "MY_LS_KEY" in result.stderr
 
@@ -175,16 +166,16 @@ def _annotation(user, choices: dict, cancelled=False, updated="2026-11-22T10:00:
             "created_at": "2026-11-22T10:00:00.123456Z", "updated_at": updated}
 
 
-def test_ratings_from_export_converts_scores_skips_and_duplicates(study):
-    pairs = study.read_pairs()
-    ref = ls.task_ref(study, "pairs", pairs["pair_id"][0])
+def test_ratings_from_export_converts_scores_skips_and_duplicates(ls_study):
+    pairs = ls_study.read_pairs()
+    ref = ls.task_ref(ls_study, "pairs", pairs["pair_id"][0])
     export = [{"data": {"ref": ref}, "annotations": [
         _annotation(1, {"denotative": "2", "connotative": "cannot_judge"}),
         _annotation(2, {}, cancelled=True),
         _annotation(3, {"denotative": "0", "connotative": "1"}, updated="2026-11-22T09:00:00Z"),
         _annotation(3, {"denotative": "1 - loosely related", "connotative": "2"}),
     ]}]
-    ratings, _, report = ls.ratings_from_export(study, export, {1: "a@x.org", 2: "b@x.org", 3: "c@x.org"})
+    ratings, _, report = ls.ratings_from_export(ls_study, export, {1: "a@x.org", 2: "b@x.org", 3: "c@x.org"})
     assert list(ratings.columns) == RATING_COLUMNS
     got = {(r.coder, r.dimension): (None if pd.isna(r.score) else int(r.score)) for r in ratings.itertuples()}
     assert got == {("a@x.org", "denotative"): 2, ("a@x.org", "connotative"): None,
@@ -194,23 +185,23 @@ def test_ratings_from_export_converts_scores_skips_and_duplicates(study):
     assert report["skipped"] == [(pairs["pair_id"][0], "b@x.org")] and report["superseded"] == 1
 
 
-def test_ratings_from_export_rejects_tasks_not_in_the_study(study):
+def test_ratings_from_export_rejects_tasks_not_in_the_study(ls_study):
     export = [{"data": {"ref": "0123456789abcdef"}, "annotations": []}]
     with pytest.raises(UserError, match="not in this study"):
-        ls.ratings_from_export(study, export, {})
+        ls.ratings_from_export(ls_study, export, {})
 
 
-def test_answer_outside_the_scale_is_user_error(study):
-    ref = ls.task_ref(study, "pairs", study.read_pairs()["pair_id"][0])
+def test_answer_outside_the_scale_is_user_error(ls_study):
+    ref = ls.task_ref(ls_study, "pairs", ls_study.read_pairs()["pair_id"][0])
     export = [{"data": {"ref": ref}, "annotations": [_annotation(1, {"denotative": "very"})]}]
     with pytest.raises(UserError, match="not on our scale"):
-        ls.ratings_from_export(study, export, {1: "a@x.org"})
+        ls.ratings_from_export(ls_study, export, {1: "a@x.org"})
 
 
-def test_a_skip_later_answered_by_the_same_coder_is_not_reported(study):
-    ref = ls.task_ref(study, "pairs", study.read_pairs()["pair_id"][0])
+def test_a_skip_later_answered_by_the_same_coder_is_not_reported(ls_study):
+    ref = ls.task_ref(ls_study, "pairs", ls_study.read_pairs()["pair_id"][0])
     export = [{"data": {"ref": ref}, "annotations": [
         _annotation(1, {}, cancelled=True),
         _annotation(1, {"denotative": "0", "connotative": "0"})]}]
-    ratings, _, report = ls.ratings_from_export(study, export, {1: "a@x.org"})
+    ratings, _, report = ls.ratings_from_export(ls_study, export, {1: "a@x.org"})
     assert len(ratings) == 2 and report["skipped"] == []

@@ -8,10 +8,7 @@ of the same answers entered directly.
 from __future__ import annotations
 
 import json
-import sys
 import threading
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,27 +16,28 @@ import pytest
 
 from semclust.annotate import labelstudio as ls
 from semclust.annotate.labelstudio_api import project_title
-from semclust.vocabulary import DIMENSIONS
 from semclust.evaluation.agreement import agreement_by_dimension
 from semclust.evaluation.interpretability import interpretability
 from semclust.evaluation.quality import quality_scores
 from semclust.pipeline.study import RATING_COLUMNS
-
-sys.path.insert(0, str(Path(__file__).parent))
-from labelstudio_server import (CLUSTERING, TERMS, add_annotator, ensure_virtualenv,  # noqa: E402
-                                fresh_server, make_study)
+from semclust.vocabulary import DIMENSIONS
+from support.labelstudio_server import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    CLUSTERING,
+    TERMS,
+    add_annotator,
+    fresh_server,
+    make_study,
+)
 
 pytestmark = [pytest.mark.labelstudio, pytest.mark.slow, pytest.mark.timeout(600)]
 CODERS = ["coder.one@example.org", "coder.two@example.org"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    reason = ensure_virtualenv()
-    if reason:
-        message = f"LABEL STUDIO TESTS SKIPPED - .venv-labelstudio cannot be built: {reason}"
-        warnings.warn(message)
-        pytest.skip(message)
+def server(tmp_path_factory, labelstudio_venv):
+    """A real Label Studio with the bridge's study under its document root and two annotators."""
     root = tmp_path_factory.mktemp("labelstudio")
     study = make_study(root / "s")
     with fresh_server(root, document_root=root) as running:
@@ -279,22 +277,16 @@ def test_serve_mode_urls_are_answered_by_our_images_only_server(cli, server):
 
 
 @pytest.mark.browser
-def test_label_studio_shows_our_questions_and_images(cli, server, test_output_dir):
-    import shutil
-
+def test_label_studio_shows_our_questions_and_images(chromium, cli, server, test_output_dir):
     from playwright.sync_api import sync_playwright
 
-    from labelstudio_server import ADMIN_EMAIL, ADMIN_PASSWORD
-
-    if shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
     pages = {}
     for task in ("pairs", "sets"):
         assert cli("push", task).exit_code == 0
         project, tasks = _project_tasks(server, task)
         pages[task] = f"{server.url}/projects/{project}/data?task={min(t.id for t in tasks.values())}"
     with sync_playwright() as play:
-        browser = play.chromium.launch(executable_path=shutil.which("chromium"), args=[
+        browser = play.chromium.launch(executable_path=chromium, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update"])
         try:

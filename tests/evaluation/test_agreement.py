@@ -7,8 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from semclust.evaluation.agreement import (agreement_by_dimension, cohen_kappa, fleiss_kappa,
-                                           krippendorff_alpha, percent_agreement)
+from semclust.evaluation.agreement import (
+    agreement_by_dimension,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+    percent_agreement,
+)
 from semclust.pipeline.study import UserError
 
 NAN = np.nan

@@ -1,8 +1,6 @@
 """The study report: numbers, figures and galleries on one self-contained page (issue 5)."""
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +8,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from semclust.evaluation.report import build_report, grid_rows, grid_table
 from semclust.evaluation.quality import quality_grid
+from semclust.evaluation.report import build_report, grid_rows, grid_table
 from semclust.evaluation.simulate import simulate_matches, simulate_ratings
 from semclust.pipeline.study import Study
 
@@ -112,12 +110,10 @@ def test_report_cli_prints_path_and_unknown_clustering_exits_2(run_cli, study, t
 
 
 @pytest.mark.browser
-def test_report_figures_render_in_headless_chromium(report_path, test_output_dir):
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("SKIPPED LOUDLY: Debian's chromium is not installed (make system-deps)")
-    with playwright.sync_playwright() as p:
+def test_report_figures_render_in_headless_chromium(chromium, report_path, test_output_dir):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update"])

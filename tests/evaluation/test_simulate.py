@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from semclust.evaluation.simulate import cluster_themes, simulate_matches, simulate_ratings
 from semclust.pipeline.study import Study

@@ -1,17 +1,17 @@
 """Cluster: HDBSCAN and KMeans recover planted structure; outliers; summaries."""
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-import semclust.pipeline.cluster
-import semclust.pipeline.keywords
-import semclust.pipeline.reduce
-from semclust.pipeline.cluster import (cluster_summary, fit_clusterer, hdbscan_labels, kmeans_labels,
-                                       reassign_outliers)
+from semclust.pipeline.cluster import (
+    cluster_summary,
+    fit_clusterer,
+    hdbscan_labels,
+    kmeans_labels,
+    reassign_outliers,
+)
 from semclust.pipeline.reduce import knn_graph, umap_reduce
 
 
@@ -84,9 +84,3 @@ def test_fit_clusterer_dispatches_and_rejects_unknown_methods():
         fit_clusterer(X, "dbscan", {})
     with pytest.raises(ValueError, match="k must be"):
         kmeans_labels(X, 1)
-
-
-@pytest.mark.parametrize("module", [semclust.pipeline.cluster, semclust.pipeline.reduce, semclust.pipeline.keywords])
-def test_docstring_examples_hold(module):
-    result = doctest.testmod(module, extraglobs={"np": np})
-    assert result.failed == 0

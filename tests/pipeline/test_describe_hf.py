@@ -1,19 +1,12 @@
 """`semclust describe --backend hf` with a tiny random-weight LLaVA built in the test."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from describe_fixtures import make_study, records  # noqa: E402
-from tiny_models import build_tiny_llava  # noqa: E402
-
-from semclust.pipeline.describe import describe_study, study_items  # noqa: E402
-from semclust.pipeline.describers.hf import HFDescriber, run_halving  # noqa: E402
+from semclust.pipeline.describe import describe_study, study_items
+from semclust.pipeline.describers.hf import HFDescriber, run_halving
+from support.image_study import records
+from support.tiny_models import build_tiny_llava
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +14,8 @@ def tiny_llava(tmp_path_factory):
     return build_tiny_llava(tmp_path_factory.mktemp("models") / "tiny-llava")
 
 
-def test_describe_hf_writes_a_text_and_token_counts_per_image(run_cli, tmp_path, tiny_llava):
-    study = make_study(tmp_path, n=5)
+def test_describe_hf_writes_a_text_and_token_counts_per_image(run_cli, tiny_llava, make_image_study):
+    study = make_image_study(n=5)
     result = run_cli("describe", "--study", study.root, "--backend", "hf", "--model", tiny_llava,
                      "--device", "cpu", "--batch-size", "2", "--max-tokens", "4", "--id", "h")
     assert result.exit_code == 0, result.stderr
@@ -39,8 +32,8 @@ def test_describe_hf_writes_a_text_and_token_counts_per_image(run_cli, tmp_path,
     assert "done 0, failed 0, skipped 5" in again.stdout
 
 
-def test_describe_hf_batched_answers_equal_one_at_a_time(tmp_path, tiny_llava):
-    study = make_study(tmp_path, n=6)
+def test_describe_hf_batched_answers_equal_one_at_a_time(tiny_llava, make_image_study):
+    study = make_image_study(n=6)
     one = HFDescriber(model=str(tiny_llava), batch_size=1, device="cpu", max_new_tokens=5)
     many = HFDescriber(model=str(tiny_llava), batch_size=4, device="cpu", max_new_tokens=5)
     items = study_items(study)
@@ -49,8 +42,8 @@ def test_describe_hf_batched_answers_equal_one_at_a_time(tmp_path, tiny_llava):
     assert singly == batched and len(batched) == 6
 
 
-def test_describe_hf_unreadable_image_is_recorded_and_others_described(tmp_path, tiny_llava):
-    study = make_study(tmp_path, n=4)
+def test_describe_hf_unreadable_image_is_recorded_and_others_described(tiny_llava, make_image_study):
+    study = make_image_study(n=4)
     images = study.read_images()
     study.image_path(images["path"][1]).write_bytes(b"\x89PNG truncated")
     describer = HFDescriber(model=str(tiny_llava), batch_size=4, device="cpu", max_new_tokens=3)
@@ -60,8 +53,8 @@ def test_describe_hf_unreadable_image_is_recorded_and_others_described(tmp_path,
     assert bad[0]["image_id"] == images["image_id"][1] and "cannot read image" in bad[0]["error"]
 
 
-def test_describe_hf_unknown_model_is_user_error(run_cli, tmp_path):
-    study = make_study(tmp_path, n=1)
+def test_describe_hf_unknown_model_is_user_error(run_cli, tmp_path, make_image_study):
+    study = make_image_study(n=1)
     result = run_cli("describe", "--study", study.root, "--backend", "hf",
                      "--model", tmp_path / "no-such-model", "--device", "cpu")
     assert result.exit_code == 2 and "cannot load hf model" in result.stderr

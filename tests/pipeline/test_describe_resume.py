@@ -11,10 +11,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from chat_server import ChatServer  # noqa: E402
-from describe_fixtures import make_study  # noqa: E402
+from support.chat_server import ChatServer
 
 REPO = Path(__file__).resolve().parents[2]
 N_IMAGES, CONCURRENCY = 40, 4
@@ -34,15 +31,14 @@ def _ok_records(path: Path) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_describe_resume_after_sigkill_repeats_no_saved_answer(run_cli, tmp_path):
-    study = make_study(tmp_path, n=N_IMAGES)
+def test_describe_resume_after_sigkill_repeats_no_saved_answer(run_cli, make_image_study):
+    study = make_image_study(n=N_IMAGES)
     path = study.description_path("d")
     with ChatServer(delay=0.1) as server:
         args = ["describe", "--study", str(study.root), "--backend", "openai", "--model", "m",
                 "--base-url", server.url, "--id", "d", "--concurrency", str(CONCURRENCY)]
         proc = subprocess.Popen([sys.executable, "-m", "semclust", *args], cwd=REPO,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env=dict(os.environ, PYTHONPATH=str(REPO)))
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(_ok_records(path)) < 8 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -22,9 +22,17 @@ TINY_MODELS = {"tiny-clip": (16, "get_image_features"), "tiny-dinov2": (32, "poo
 def tiny_models(tmp_path_factory):
     """Save three tiny random-weight vision models with their image-processor configs."""
     import torch
-    from transformers import (BitImageProcessor, CLIPConfig, CLIPImageProcessor, CLIPModel,
-                              ConvNextImageProcessor, Dinov2Config, Dinov2Model, ResNetConfig,
-                              ResNetModel)
+    from transformers import (
+        BitImageProcessor,
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        ConvNextImageProcessor,
+        Dinov2Config,
+        Dinov2Model,
+        ResNetConfig,
+        ResNetModel,
+    )
 
     torch.manual_seed(0)
     root = tmp_path_factory.mktemp("models")

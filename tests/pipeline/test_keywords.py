@@ -6,8 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from semclust.pipeline.keywords import (cluster_keywords, cluster_table,
-                                        default_stop_words, read_stopwords)
+from semclust.pipeline.keywords import cluster_keywords, cluster_table, default_stop_words, read_stopwords
 from semclust.pipeline.study import UserError
 from semclust.resources import resource_path
 

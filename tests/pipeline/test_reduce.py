@@ -6,8 +6,7 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.metrics import pairwise_distances
 
-from semclust.pipeline.reduce import (components_for_variance, knn_graph, pca_basis, pca_reduce,
-                                      umap_reduce)
+from semclust.pipeline.reduce import components_for_variance, knn_graph, pca_basis, pca_reduce, umap_reduce
 
 
 def spectrum_data(n: int = 400, variances=(50.0, 30.0, 10.0, 5.0, 3.0, 2.0), seed: int = 0):

@@ -1,4 +1,4 @@
-"""Helpers for the describe tests: a small study folder of real image files."""
+"""A small study folder of real image files (the describe tests; fixtures in tests/pipeline/conftest.py)."""
 from __future__ import annotations
 
 import hashlib

@@ -10,6 +10,10 @@ The first start of a fresh database runs Django's migrations (about two
 minutes on 2 cores). The migrated, empty database is therefore kept once in
 ``.venv-labelstudio/semclust-test-data/`` (it belongs to that Label Studio
 version and is removed with the virtualenv) and copied for every server.
+``make labelstudio`` builds that template by running this file as a script
+(``python tests/support/labelstudio_server.py``). Tests reach the virtualenv
+through the ``labelstudio_venv`` fixture (tests/conftest.py): skipped loudly
+where it cannot be built, a failure under ``CI``.
 """
 from __future__ import annotations
 

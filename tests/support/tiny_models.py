@@ -69,8 +69,7 @@ def build_tiny_llava(path: str | Path, image_size: int = 32, patch_size: int = 8
     ``AutoProcessor.from_pretrained(path)``.
     """
     import torch
-    from transformers import (CLIPVisionConfig, LlamaConfig, LlavaConfig,
-                              LlavaForConditionalGeneration)
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
 
     path = Path(path)
     tokenizer = build_word_tokenizer()

@@ -1,6 +1,8 @@
 """A small real study for the annotation-app tests: images, pairs, one clustering with sets.
 
-Not a test module: imported by ``test_app*.py`` and ``test_browser.py``.
+Not a test module: the fixtures built on it (``env``, ``app``, ``login``,
+``admin``) live in ``tests/annotate/conftest.py``; ``test_app*.py`` and
+``test_browser.py`` import the builder and the client helpers below.
 Everything is written with pandas / Pillow straight into the study folder, the
 way the sampling stage would write it.
 """
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from semclust.annotate.auth import add_person
+from semclust.annotate.people import add_person
 from semclust.pipeline.study import Study
 
 COLOURS = ["#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#f39c12", "#16a085", "#7f8c8d", "#d35400"]
@@ -93,60 +95,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# --- fixtures (imported by the test modules) ---------------------------------------
-import pytest  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def app_study_template(tmp_path_factory) -> AppStudy:
-    return make_study(tmp_path_factory.mktemp("app-study"))
-
-
-@pytest.fixture(scope="session")
-def jinja_cache(tmp_path_factory):
-    import jinja2
-
-    return jinja2.FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja")))
-
-
-@pytest.fixture
-def env(tmp_path, app_study_template) -> AppStudy:
-    """A fresh copy of a study with people, pairs and sets (nothing opened yet)."""
-    import shutil
-
-    root = tmp_path / "study"
-    shutil.copytree(app_study_template.study.root, root)
-    return AppStudy(study=Study.open(root), tokens=dict(app_study_template.tokens),
-                    pairs=app_study_template.pairs, sets=app_study_template.sets)
-
-
-@pytest.fixture
-def app(env, jinja_cache):
-    from semclust.annotate.app import create_app
-
-    app = create_app({"STUDY": env.study.root, "TESTING": True})
-    app.jinja_env.bytecode_cache = jinja_cache  # compile each template once per test session
-    return app
-
-
-@pytest.fixture
-def login(app, env):
-    """``login(name)`` -> a test client logged in as that person, with ``.csrf`` set."""
-    def do(name: str):
-        client = app.test_client()
-        response = client.get(f"/login/{env.tokens[name]}")
-        assert response.status_code == 302, response.status_code
-        page = client.get("/", follow_redirects=True)
-        client.csrf = csrf_from(page.get_data(as_text=True))
-        return client
-    return do
-
-
-@pytest.fixture
-def admin(login):
-    return login("ada")
-
-
+# --- app-client helpers ---------------------------------------------------------
 def open_phase(admin_client, phase: str, action: str = "open") -> None:
     response = admin_client.post("/admin/phase", data={"phase": phase, "action": action,
                                                        "csrf_token": admin_client.csrf})
