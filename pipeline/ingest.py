@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import pandas as pd
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from semclust.pipeline.study import IMAGE_COLUMNS, Study, UserError, read_csv
 
@@ -62,15 +62,45 @@ def inspect_image(path: str | os.PathLike) -> dict:
             if img.format == "JPEG":
                 img.draft(img.mode, (max(1, img.size[0] // 8), max(1, img.size[1] // 8)))
             img.load()
+    except UnidentifiedImageError:
+        result["error"] = "not an image Pillow can read (unknown or damaged format)"
     except Exception as exc:  # Pillow raises many types for bad data  # noqa: BLE001
         result["error"] = f"{type(exc).__name__}: {exc}"
     return result
 
 
-def find_images(folder: Path) -> list[Path]:
-    """All files under ``folder`` (recursively) with an image extension, sorted by path."""
-    return sorted(p for p in folder.rglob("*")
-                  if p.suffix.lower() in EXTENSIONS and p.is_file() and not p.name.startswith("."))
+def outside_root(path: Path, root: Path) -> str:
+    """Why ``path`` may not be ingested from ``root`` ("" when it may).
+
+    A file whose real location (symbolic links followed) lies outside the image
+    root is refused: the app serves only files inside it, and a link inside a
+    shared folder must not expose other files (``/etc/passwd``, another
+    study's database).
+    """
+    real = Path(os.path.realpath(path))
+    if real.is_relative_to(Path(os.path.realpath(root))):
+        return ""
+    how = "a symbolic link to" if Path(path).is_symlink() or real != Path(path).absolute() else "at"
+    return f"outside the image root: {how} {real}"
+
+
+def find_images(folder: Path, unreadable_folders: list[str] | None = None) -> list[Path]:
+    """All files under ``folder`` (recursively) with an image extension, sorted by path.
+
+    Sub-folders that cannot be listed are skipped and appended to
+    ``unreadable_folders`` (path and reason) when a list is given.
+    """
+    def note(exc: OSError) -> None:
+        if unreadable_folders is not None:
+            unreadable_folders.append(f"{exc.filename}: {exc.strerror or exc}")
+
+    found = []
+    for top, dirs, names in os.walk(folder, onerror=note):
+        dirs.sort()
+        found += [Path(top, n) for n in names
+                  if Path(n).suffix.lower() in EXTENSIONS and not n.startswith(".")
+                  and os.path.isfile(os.path.join(top, n))]
+    return sorted(found)
 
 
 @dataclass
@@ -117,8 +147,16 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _inspect_all(paths: list[Path], workers: int) -> Iterator[dict]:
-    """Yield :func:`inspect_image` results in the order of ``paths``."""
+def _inspect_all(paths: list[Path], workers: int, root: Path) -> Iterator[dict]:
+    """Yield :func:`inspect_image` results in the order of ``paths``; files outside ``root`` unread."""
+    refused = [outside_root(p, root) for p in paths]
+    results = _inspect_many([p for p, why in zip(paths, refused) if not why], workers)
+    for why in refused:
+        yield {"sha256": "", "width": None, "height": None, "error": why} if why else next(results)
+
+
+def _inspect_many(paths: list[Path], workers: int) -> Iterator[dict]:
+    """Yield :func:`inspect_image` results in the order of ``paths`` (in worker processes if many)."""
     if workers <= 1 or len(paths) < _PARALLEL_MIN_FILES:
         yield from map(inspect_image, paths)
         return
@@ -198,7 +236,7 @@ def ingest(study: Study, files: Iterable[tuple[Path, dict]], workers: int | None
     workers = workers or min(os.cpu_count() or 1, 8)
     last = time.monotonic()
     try:
-        results = _inspect_all([p for p, _, _ in todo], workers)
+        results = _inspect_all([p for p, _, _ in todo], workers, root)
         for (path, rel, metadata), info in tqdm(zip(todo, results), total=len(todo), desc="ingest",
                                                 unit="img", disable=not progress or not todo):
             status = table.add(rel, info, metadata, exists)
@@ -217,12 +255,15 @@ def ingest(study: Study, files: Iterable[tuple[Path, dict]], workers: int | None
     return summary
 
 
-def folder_files(folder: Path) -> list[tuple[Path, dict]]:
-    """The images of a folder as (path, {}) pairs; UserError if none or no folder."""
+def folder_files(folder: Path, unreadable_folders: list[str] | None = None) -> list[tuple[Path, dict]]:
+    """The images of a folder as (path, {}) pairs; UserError if none or no folder.
+
+    Sub-folders that cannot be listed are appended to ``unreadable_folders``.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"image folder not found: {folder}")
-    paths = find_images(folder)
+    paths = find_images(folder, unreadable_folders)
     if not paths:
         raise UserError(f"no images ({', '.join(sorted(EXTENSIONS))}) found under {folder}")
     return [(p, {}) for p in paths]

@@ -43,6 +43,7 @@ def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers):
         raise UserError("give either IMAGES_DIR or --manifest, not both")
     if manifest is None and images_dir is None:
         raise UserError("give IMAGES_DIR or --manifest FILE")
+    skipped_folders: list[str] = []
     if manifest is not None:
         if not manifest.is_file():
             raise UserError(f"manifest not found: {manifest}")
@@ -52,7 +53,7 @@ def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers):
         files = manifest_files(manifest, root)
     else:
         root = images_dir.resolve()
-        files = folder_files(root)
+        files = folder_files(root, skipped_folders)
     study = Study.create(study_dir, root, name=name, seed=seed)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -61,6 +62,8 @@ def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers):
         signal.signal(signal.SIGTERM, previous)
     for line in summary.lines():
         click.echo(line)
+    for folder in skipped_folders:
+        click.echo(f"warning: cannot read folder {folder}; its images were not ingested", err=True)
     if summary.interrupted:
         raise SystemExit(130)
 

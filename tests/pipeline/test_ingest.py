@@ -227,3 +227,43 @@ def test_ingest_interrupted_run_leaves_valid_table_and_resumes(run_cli, many_ima
     assert len(table) == 300 and table["path"].is_unique
     assert f"{len(partial)} already known" in result.stdout
     pd.testing.assert_frame_equal(table.iloc[: len(partial)], partial)
+
+
+def test_ingest_marks_a_symlink_leaving_the_image_root_unreadable(run_cli, images, tmp_path):
+    secret = make_image(tmp_path / "elsewhere" / "private.png", 3)
+    (images / "innocent.png").symlink_to(secret)
+    (images / "passwd.jpg").symlink_to("/etc/passwd")
+    (images / "inside.jpg").symlink_to(images / "photo_0.jpg")  # a link within the root is fine
+    result = run_cli("ingest", images, "--study", tmp_path / "study")
+    assert result.exit_code == 0, result.stderr
+    table = read_table(tmp_path / "study").set_index("path")
+    for name, target in (("innocent.png", secret), ("passwd.jpg", Path("/etc/passwd"))):
+        assert table.loc[name, "status"] == "unreadable"
+        assert table.loc[name, "error"] == f"outside the image root: a symbolic link to {target}"
+        assert table.loc[name, "sha256"] == ""  # never read
+    assert {table.loc["inside.jpg", "status"], table.loc["photo_0.jpg", "status"]} == {"ok", "duplicate"}
+
+
+def test_ingest_error_of_an_undecodable_file_names_no_python_object(run_cli, images, tmp_path):
+    (images / "fake.jpg").write_bytes(b"this is not an image at all")
+    run_cli("ingest", images, "--study", tmp_path / "study")
+    error = read_table(tmp_path / "study").set_index("path").loc["fake.jpg", "error"]
+    assert error == "not an image Pillow can read (unknown or damaged format)"
+    assert "0x" not in error
+
+
+def test_ingest_reports_a_folder_it_cannot_read(run_cli, images, tmp_path, monkeypatch):
+    """Listing ``nested/`` fails as it would without read permission (tests run as root in CI,
+    and root may list every folder, so the refusal is made by the OS call itself)."""
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "nested":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = run_cli("ingest", images, "--study", tmp_path / "study")
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: cannot read folder {images / 'nested'}: Permission denied" in result.stderr
+    assert "ok 5," in result.stdout  # everything else was ingested
