@@ -155,10 +155,15 @@ class DescribeSummary:
         if self.skipped_failed:
             out.append(f"{self.skipped_failed} image(s) failed in an earlier run: "
                        "re-ask them with --retry-failed")
-        out += [f"error: {image_id}: {message}" for image_id, message in self.errors[:5]]
+        out += [f"error: {name} ({image_id}): {message}" for image_id, name, message in self.errors[:5]]
         if len(self.errors) > 5:
             out.append(f"... and {len(self.errors) - 5} more errors (see {self.path.name})")
         return out + self.notes
+
+    @property
+    def nothing_succeeded(self) -> bool:
+        """True when images were asked for and every answer failed (the run achieved nothing)."""
+        return self.failed > 0 and self.done == 0 and self.copied == 0
 
 
 def study_items(study: Study) -> list[ImageItem]:
@@ -244,6 +249,7 @@ def describe_study(study: Study, describer, prompt: str | None = DEFAULT_PROMPT,
     if limit is not None and len(unique) > limit:
         summary.notes.append(f"--limit {limit}: {len(unique) - limit} image(s) left for a later run")
         unique = unique[:limit]
+    root = study.image_root
     with RecordWriter(path, fsync=getattr(describer, "costly", True)) as writer:
         for item in to_copy:
             writer.write(_copy_record(item, cache.by_sha[item.sha256]))
@@ -256,7 +262,7 @@ def describe_study(study: Study, describer, prompt: str | None = DEFAULT_PROMPT,
             for item in twins[first.sha256]:
                 record = make_record(item, result, describer, prompt)
                 writer.write(record)
-                _count(summary, item, record, result if item is first else None)
+                _count(summary, item, record, result if item is first else None, root)
             bar.update(1)
         bar.close()
     return summary
@@ -268,10 +274,11 @@ def _copy_record(item: ImageItem, source: dict) -> dict:
     return record
 
 
-def _count(summary: DescribeSummary, item: ImageItem, record: dict, result) -> None:
+def _count(summary: DescribeSummary, item: ImageItem, record: dict, result, root: Path) -> None:
     if record["error"]:
         summary.failed += 1
-        summary.errors.append((item.image_id, record["error"]))
+        name = Path(os.path.relpath(item.path, root)).as_posix()
+        summary.errors.append((item.image_id, name, record["error"]))
     else:
         summary.done += 1
     if result is not None:

@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in args
     try:
-        cli.main(args=args, prog_name="semclust", standalone_mode=False)
+        # without standalone mode, click returns ctx.exit(N)'s status instead of exiting
+        status = cli.main(args=args, prog_name="semclust", standalone_mode=False)
+        if isinstance(status, int) and status:
+            return status
     except UserError as exc:
         if verbose:
             raise

@@ -95,6 +95,10 @@ def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry
                              retry_failed=retry_failed, limit=limit)
     for line in summary.lines():
         click.echo(line)
+    if summary.nothing_succeeded:
+        click.echo(f"error: no image was described: all {summary.failed} request(s) failed "
+                   "(see the errors above); nothing is lost, re-run with --retry-failed", err=True)
+        raise click.exceptions.Exit(1)
 
 
 def _read_prompt(path: Path) -> str:

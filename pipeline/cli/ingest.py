@@ -65,7 +65,7 @@ def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers):
     for folder in skipped_folders:
         click.echo(f"warning: cannot read folder {folder}; its images were not ingested", err=True)
     if summary.interrupted:
-        raise SystemExit(130)
+        raise click.exceptions.Exit(130)
 
 
 commands = [ingest]

@@ -223,3 +223,20 @@ def test_retry_after_reads_seconds_milliseconds_and_http_dates():
     assert retry_after_seconds({}) is None
     assert backoff_delay(0, 100.0, base=1, cap=60) == 60
     assert 2 <= backoff_delay(2, None, base=1, cap=60) <= 4
+
+
+def test_describe_exits_non_zero_naming_files_when_every_image_failed(run_cli, image_study):
+    images = image_study.read_images()
+    with ChatServer(script={sha: ["empty"] for sha in images["sha256"]}) as server:
+        result = describe(run_cli, image_study, server)
+    assert result.exit_code == 1
+    assert "error: no image was described: all 6 request(s) failed" in result.stderr
+    first = images.iloc[0]
+    assert f"error: {first['path']} ({first['image_id']}): " in result.stdout  # by file name
+
+
+def test_describe_with_some_failures_still_exits_0(run_cli, image_study):
+    sha = image_study.read_images()["sha256"][1]
+    with ChatServer(script={sha: ["empty"]}) as server:
+        result = describe(run_cli, image_study, server)
+    assert result.exit_code == 0 and "done 5, failed 1" in result.stdout
