@@ -17,6 +17,7 @@ from semclust.evaluation.inputs import (
     check_scale,
     fail_rows,
     read_ratings,
+    source_name,
     study_labels,
     study_pairs,
     validate_labels,
@@ -187,6 +188,9 @@ def rated_pairs(ratings: pd.DataFrame, pairs: pd.DataFrame, scale=SCALE_POINTS,
     image_b, dimension, rating, source``.
     """
     ratings = validate_ratings(ratings, check_scale(scale), dimensions)
+    if ratings["score"].isna().all():
+        raise UserError(f"{source_name(ratings, 'ratings')}: no ratings to score with "
+                        f"({'only a header' if ratings.empty else 'every score is empty'})")
     pairs = validate_pairs(pairs)
     fail_rows(ratings, ~ratings["item_id"].isin(pairs["pair_id"]), "ratings",
               f"item_id is not a pair_id of {pairs.attrs.get('source', 'the pairs')}")

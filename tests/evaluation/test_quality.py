@@ -206,3 +206,13 @@ def test_quality_cli_unknown_clustering_exits_2(tmp_path, run_cli):
     study = make_study(tmp_path)
     result = run_cli("quality", "--study", study.root, "--clustering", "nope")
     assert result.exit_code == 2 and "known: good, shuffled" in result.stderr
+
+
+def test_quality_on_a_header_only_ratings_file_exits_2(tmp_path, run_cli):
+    hand_ratings().iloc[:0].to_csv(tmp_path / "r.csv", index=False)
+    PAIRS.to_csv(tmp_path / "p.csv", index=False)
+    LABELS.to_csv(tmp_path / "l.csv", index=False)
+    result = run_cli("quality", "--ratings", tmp_path / "r.csv", "--pairs", tmp_path / "p.csv",
+                     "--labels", tmp_path / "l.csv")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: r.csv: no ratings to score with (only a header)"
