@@ -27,6 +27,11 @@ def open_phases(conn: sqlite3.Connection) -> set[str]:
     return _open_names(conn, "phase_events", "phase")
 
 
+def ever_opened_phases(conn: sqlite3.Connection) -> set[str]:
+    """Phases an admin has opened at least once (open now or closed again)."""
+    return {r["phase"] for r in conn.execute("SELECT DISTINCT phase FROM phase_events WHERE is_open = 1")}
+
+
 def open_clusterings(conn: sqlite3.Connection) -> set[str]:
     """Clusterings whose matching sets are open for evaluators."""
     return _open_names(conn, "matching_events", "clustering")

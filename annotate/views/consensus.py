@@ -42,6 +42,8 @@ def record():
     score = request.form.get("score", "")
     if pair is None:
         abort(400, f"unknown pair {request.form.get('pair_id')!r}")
+    if pair["phase"] not in answers.ever_opened_phases(db_conn()):
+        abort(400, f"phase {pair['phase']!r} was never opened: there is nothing to agree on")
     if dimension not in DIMENSION_NAMES:
         abort(400, f"unknown dimension {dimension!r}")
     if score not in {str(s) for s in SCALE_POINTS}:

@@ -83,6 +83,15 @@ def test_invalid_consensus_is_400_and_writes_nothing(rated, admin, env, form):
     assert db_rows(env.study, "SELECT count(*) AS n FROM ratings WHERE round = 'consensus'")[0]["n"] == 0
 
 
+def test_consensus_for_a_pair_of_a_never_opened_phase_is_400(rated, admin, env):
+    pairs = env.study.read_pairs()
+    unopened = pairs[pairs["phase"].astype(str) == "2"]["pair_id"].iloc[0]
+    form = {"pair_id": unopened, "dimension": "denotative", "score": "1", "csrf_token": admin.csrf}
+    response = admin.post("/consensus/record", data=form)
+    assert response.status_code == 400 and b"never opened" in response.data
+    assert db_rows(env.study, "SELECT count(*) AS n FROM ratings WHERE round = 'consensus'")[0]["n"] == 0
+
+
 def test_dashboard_shows_progress_and_alpha_per_dimension(rated, admin):
     html = admin.get("/admin/").get_data(as_text=True)
     assert "cora</td><td>coder</td>" in html and "1: 4 / 4" in html and "1: 3 / 4" in html
