@@ -117,21 +117,3 @@ def cluster_summary(labels: np.ndarray) -> dict:
         "noise_fraction": round(n_noise / n, 6) if n else 0.0,
         "sizes": {str(int(ids[i])): int(counts[i]) for i in order},
     }
-
-
-CLUSTERERS = {"hdbscan": hdbscan_labels, "kmeans": kmeans_labels}
-
-
-def fit_clusterer(Y: np.ndarray, method: str, params: dict, seed: int = 0,
-                  n_jobs: int = 1) -> np.ndarray:
-    """Labels from the clusterer ``method`` ("hdbscan" or "kmeans") with ``params``.
-
-    ``params`` are the keyword arguments of :func:`hdbscan_labels` or
-    :func:`kmeans_labels` (``min_cluster_size``/``min_samples``/
-    ``cluster_selection_method``, or ``k``).
-    """
-    if method == "hdbscan":
-        return hdbscan_labels(Y, n_jobs=n_jobs, **params)
-    if method == "kmeans":
-        return kmeans_labels(Y, seed=seed, **params)
-    raise ValueError(f"unknown clusterer {method!r} (known: {', '.join(CLUSTERERS)})")

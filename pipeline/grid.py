@@ -131,67 +131,56 @@ def _keyword_texts(study: Study, grid: Grid, info: dict, image_ids: list[str]):
     return texts.reset_index(drop=True), f"descriptions:{describer}"
 
 
-def _worker(data, reduction: Step, clusterers: list[Step], seed: int, knn, reassign: bool,
+def _worker(payload, reduction: Step, clusterers: list[Step], seed: int, reassign: bool,
             threads: int):
-    """Reduce once (UMAP) or take the given PCA projection, then run every clusterer."""
+    """Reduce once, then run every clusterer on the result (in a worker process)."""
     import numba
     from threadpoolctl import threadpool_limits
 
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     with threadpool_limits(limits=threads):
         start = time.perf_counter()
-        if reduction.method == "umap":
-            p = reduction.params
-            Y = reducing.umap_reduce(data, p["n_components"], p["n_neighbors"], p["min_dist"],
-                                     p["metric"], seed=seed, knn=knn)
-        else:
-            Y = data
+        Y = reduction.entry.reduce(payload, reduction.params, seed)
         reduce_s = time.perf_counter() - start
         results = []
         for step in clusterers:
             start = time.perf_counter()
-            labels = clustering.fit_clusterer(Y, step.method, step.params, seed=seed, n_jobs=threads)
+            labels = step.entry.fit(Y, step.params, seed, threads)
             if reassign:
                 labels = clustering.reassign_outliers(Y, labels)
             results.append((step, labels, time.perf_counter() - start))
     return reduction, Y.shape[1], reduce_s, results
 
 
+def _check_settings(X, jobs: list[Job], grid: Grid) -> None:
+    """Every pending setting must suit the data (e.g. KMeans k <= n); UserError naming it."""
+    n, dim = X.shape
+    for step in dict.fromkeys([j.reduction for j in jobs] + [j.clusterer for j in jobs]):
+        problem = step.entry.check_data(step.params, n, dim)
+        if problem:
+            raise UserError(f"{grid.source.name}: {step.id}: {problem}")
+
+
 def _prepare_data(X, jobs: list[Job], grid: Grid, seed: int, echo) -> tuple[dict, dict]:
-    """Shared inputs per reduction: kNN graphs for UMAP, PCA projections; and their notes."""
-    reductions = list(dict.fromkeys(j.reduction for j in jobs))
+    """Per pending reduction: the payload its worker reduces, and its note for params.json.
+
+    Each method prepares all its settings at once, so they share work (one kNN
+    graph per metric for UMAP, one SVD for PCA).
+    """
     payload, notes = {}, {}
-    umap_k: dict[str, int] = {}
-    for step in grid.reductions:  # the whole grid, so a resumed run builds the same graph
-        if step.method == "umap":
-            metric = step.params["metric"]
-            umap_k[metric] = max(umap_k.get(metric, 0), step.params["n_neighbors"])
-    graphs = {}
-    for metric in sorted({r.params["metric"] for r in reductions if r.method == "umap"}):
-        start = time.perf_counter()
-        graphs[metric] = reducing.knn_graph(X, umap_k[metric], metric, seed=seed)
-        echo(f"kNN graph ({metric}, k={graphs[metric].k}, {graphs[metric].method}) "
-             f"in {time.perf_counter() - start:.1f} s, shared by all UMAP settings")
-    basis = None
-    for step in reductions:
-        if step.method == "umap":
-            graph = graphs[step.params["metric"]]
-            payload[step] = (X, graph)
-            notes[step] = {"n_components_kept": step.params["n_components"],
-                           "knn": {"k": graph.k, "method": graph.method, "shared": True}}
-        else:
-            basis = basis or reducing.pca_basis(X, seed)
-            try:
-                Y, info = reducing.pca_reduce(X, step.params["n_components"], seed, basis=basis)
-            except ValueError as exc:
-                raise UserError(f"{grid.source.name}: {step.id}: {exc}") from None
-            payload[step], notes[step] = (Y, None), info
-            if isinstance(step.params["n_components"], float):
-                echo(f"{step.id} kept {info['n_components_kept']} components "
-                     f"({info['explained_variance']:.1%} of the variance)")
-        if notes[step]["n_components_kept"] > reducing.MANY_DIMENSIONS:
-            echo(f"warning: {step.id} leaves {notes[step]['n_components_kept']} dimensions "
-                 f"(> {reducing.MANY_DIMENSIONS}): HDBSCAN gets very slow there")
+    pending = list(dict.fromkeys(j.reduction for j in jobs))
+    for method in dict.fromkeys(step.method for step in pending):
+        steps = [s for s in pending if s.method == method]
+        every = [s.params for s in grid.reductions if s.method == method]
+        try:
+            prepared = steps[0].entry.prepare(X, [s.params for s in steps], every, seed, echo)
+        except ValueError as exc:
+            raise UserError(f"{grid.source.name}: {method}: {exc}") from None
+        for step, (data, note) in zip(steps, prepared):
+            payload[step], notes[step] = data, note
+            if note["n_components_kept"] > reducing.MANY_DIMENSIONS:
+                echo(f"warning: {step.id} leaves {note['n_components_kept']} dimensions "
+                     f"(> {reducing.MANY_DIMENSIONS}): HDBSCAN gets very slow there")
     return payload, notes
 
 
@@ -244,10 +233,7 @@ def _run_embedding(study: Study, grid: Grid, embedding: str, jobs: list[Job], fo
         echo(f"{embedding}: all {len(jobs)} clusterings exist; nothing to do")
         return outcomes
     X, ids, info = study.read_embeddings(embedding)
-    for step in dict.fromkeys(j.clusterer for j in pending):
-        if step.method == "kmeans" and step.params["k"] > len(X):
-            raise UserError(f"{grid.source.name}: {step.id}: k={step.params['k']} exceeds the "
-                            f"{len(X)} images of embedding {embedding!r}")
+    _check_settings(X, pending, grid)
     texts, kw_source = _keyword_texts(study, grid, info, ids)
     if texts is None:
         echo(f"{embedding}: {kw_source}")
@@ -260,12 +246,12 @@ def _run_embedding(study: Study, grid: Grid, embedding: str, jobs: list[Job], fo
     by_reduction: dict[Step, list[Job]] = {}
     for job in pending:
         by_reduction.setdefault(job.reduction, []).append(job)
-    # UMAP tasks first (longest), so the parallel workers finish together
-    order = sorted(by_reduction, key=lambda r: r.method != "umap")
+    # heavy reductions (UMAP, t-SNE) first, so the parallel workers finish together
+    order = sorted(by_reduction, key=lambda r: not r.entry.heavy)
     workers = max(1, min(n_jobs, len(order)))
     threads = max(1, (os.cpu_count() or 1) // workers)
-    tasks = (delayed(_worker)(payload[r][0], r, [j.clusterer for j in by_reduction[r]], seed,
-                              payload[r][1], grid.reassign_outliers, threads) for r in order)
+    tasks = (delayed(_worker)(payload[r], r, [j.clusterer for j in by_reduction[r]], seed,
+                              grid.reassign_outliers, threads) for r in order)
     runner = Parallel(n_jobs=workers, return_as="generator_unordered") if workers > 1 else None
     results = runner(tasks) if runner else (f(*a, **k) for f, a, k in tasks)
     bar = tqdm(total=len(pending), desc=f"cluster {embedding}", unit="clustering",

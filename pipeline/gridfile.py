@@ -27,24 +27,28 @@ Every error is a UserError naming the file and the key, e.g.
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from semclust.pipeline.clusterers import CLUSTERERS
+from semclust.pipeline.reducers import REDUCERS
 from semclust.pipeline.study import UserError, check_id
 from semclust.resources import grids_dir
 from semclust.vocabulary import DEFAULT_N_KEYWORDS
 
+REGISTRIES = {"reductions": REDUCERS, "clusterers": CLUSTERERS}
 TOP_KEYS = {"embeddings", "seed", "reassign_outliers", "keywords_from", "keywords_k",
             "stopwords", "reductions", "clusterers"}
 
 
 @dataclass(frozen=True)
 class Step:
-    """One reduction or clusterer setting: a method and its scalar parameters."""
+    """One reduction or clusterer setting: ``kind`` ("reductions"/"clusterers"), a method, its
+    scalar parameters as ``(name, value)`` pairs."""
 
+    kind: str
     method: str
     items: tuple
 
@@ -53,21 +57,14 @@ class Step:
         return dict(self.items)
 
     @property
+    def entry(self):
+        """The registry entry of the method (:mod:`semclust.pipeline.registry`)."""
+        return REGISTRIES[self.kind][self.method]
+
+    @property
     def id(self) -> str:
         """Readable, stable id part, e.g. ``umap-c5-n15``, ``pca-v0.8``, ``hdb-m50``, ``km-k10``."""
-        p = self.params
-        if self.method == "umap":
-            text = f"umap-c{p['n_components']}-n{p['n_neighbors']}"
-            text += f"-md{p['min_dist']:g}" if p["min_dist"] else ""
-            return text + (f"-{p['metric']}" if p["metric"] != "cosine" else "")
-        if self.method == "pca":
-            c = p["n_components"]
-            return f"pca-v{c:g}" if isinstance(c, float) else f"pca-c{c}"
-        if self.method == "hdbscan":
-            text = f"hdb-m{p['min_cluster_size']}"
-            text += f"-s{p['min_samples']}" if p.get("min_samples") is not None else ""
-            return text + ("-leaf" if p.get("cluster_selection_method") == "leaf" else "")
-        return f"km-k{p['k']}"
+        return self.entry.step_id(self.params)
 
 
 @dataclass(frozen=True)
@@ -89,90 +86,26 @@ def _fail(source: Path, key: str, message: str):
     raise UserError(f"{source.name}: {key}: {message}")
 
 
-def _int_list(value, source, key, low: int) -> list[int]:
-    values = value if isinstance(value, list) else [value]
-    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= low
-                             for v in values):
-        _fail(source, key, f"expected integers >= {low}, got {value!r}")
-    return values
-
-
-def _components(value, source, key, allow_fraction: bool) -> list:
-    values = value if isinstance(value, list) else [value]
-    for v in values:
-        is_int = isinstance(v, int) and not isinstance(v, bool) and v >= 1
-        is_fraction = allow_fraction and isinstance(v, float) and 0.0 < v < 1.0
-        if not (is_int or is_fraction):
-            allowed = "integers >= 1 or variance fractions in (0, 1)" if allow_fraction \
-                else "integers >= 1"
-            _fail(source, key, f"expected {allowed}, got {v!r}")
-    return values if values else _fail(source, key, "empty list")
-
-
-# method -> {key: (required, default)}; list-valued keys expand into combinations
-_SCHEMA = {
-    "umap": {"n_components": (True, None), "n_neighbors": (True, None),
-             "min_dist": (False, 0.0), "metric": (False, "cosine")},
-    "pca": {"n_components": (True, None)},
-    "hdbscan": {"min_cluster_size": (True, None), "min_samples": (False, None),
-                "cluster_selection_method": (False, "eom")},
-    "kmeans": {"k": (True, None)},
-}
-
-
-def _check_keys(entry: dict, method: str, source: Path, where: str) -> None:
-    known = _SCHEMA[method]
-    for key in entry:
-        if key != "method" and key not in known:
-            _fail(source, f"{where}.{key}",
-                  f"unknown key for {method} (known: method, {', '.join(known)})")
-    for key, (required, _) in known.items():
-        if required and key not in entry:
-            _fail(source, f"{where}.{key}", f"missing (required for {method})")
-
-
-def _expand(entry, kind: str, index: int, methods: tuple, source: Path) -> list[Step]:
+def _expand(entry, kind: str, index: int, source: Path) -> list[Step]:
     where = f"{kind}[{index}]"
     if not isinstance(entry, dict):
         _fail(source, where, f"expected a mapping with a `method`, got {entry!r}")
+    registry = REGISTRIES[kind]
     method = entry.get("method")
-    if method not in methods:
-        _fail(source, f"{where}.method", f"expected one of {', '.join(methods)}, got {method!r}")
-    _check_keys(entry, method, source, where)
-    get = {k: entry.get(k, default) for k, (_, default) in _SCHEMA[method].items()}
-    lists: dict[str, list] = {}
-    if method == "umap":
-        lists["n_components"] = _components(get["n_components"], source,
-                                            f"{where}.n_components", False)
-        lists["n_neighbors"] = _int_list(get["n_neighbors"], source, f"{where}.n_neighbors", 2)
-        if not isinstance(get["min_dist"], (int, float)) or not 0 <= get["min_dist"] <= 1:
-            _fail(source, f"{where}.min_dist", f"expected a number in [0, 1], got {get['min_dist']!r}")
-        if not isinstance(get["metric"], str):
-            _fail(source, f"{where}.metric", f"expected a metric name, got {get['metric']!r}")
-        lists["min_dist"], lists["metric"] = [float(get["min_dist"])], [get["metric"]]
-    elif method == "pca":
-        lists["n_components"] = _components(get["n_components"], source,
-                                            f"{where}.n_components", True)
-    elif method == "hdbscan":
-        lists["min_cluster_size"] = _int_list(get["min_cluster_size"], source,
-                                              f"{where}.min_cluster_size", 2)
-        lists["min_samples"] = [None] if get["min_samples"] is None else _int_list(
-            get["min_samples"], source, f"{where}.min_samples", 1)
-        if get["cluster_selection_method"] not in ("eom", "leaf"):
-            _fail(source, f"{where}.cluster_selection_method",
-                  f"expected eom or leaf, got {get['cluster_selection_method']!r}")
-        lists["cluster_selection_method"] = [get["cluster_selection_method"]]
-    else:
-        lists["k"] = _int_list(get["k"], source, f"{where}.k", 2)
-    keys = list(lists)
-    return [Step(method, tuple(zip(keys, combo))) for combo in itertools.product(*lists.values())]
+    if method not in registry:
+        _fail(source, f"{where}.method", f"expected one of {', '.join(registry)}, got {method!r}")
+
+    def fail(key: str, message: str):
+        _fail(source, f"{where}.{key}", message)
+
+    return [Step(kind, method, tuple(p.items())) for p in registry[method].settings(entry, fail)]
 
 
-def _steps(data: dict, kind: str, methods: tuple, source: Path) -> tuple:
+def _steps(data: dict, kind: str, source: Path) -> tuple:
     entries = data.get(kind)
     if not isinstance(entries, list) or not entries:
-        _fail(source, kind, f"expected a non-empty list of {'/'.join(methods)} settings")
-    steps = [s for i, e in enumerate(entries) for s in _expand(e, kind, i, methods, source)]
+        _fail(source, kind, f"expected a non-empty list of {'/'.join(REGISTRIES[kind])} settings")
+    steps = [s for i, e in enumerate(entries) for s in _expand(e, kind, i, source)]
     return tuple(dict.fromkeys(steps))
 
 
@@ -216,8 +149,8 @@ def load_grid(name: str | Path, stopwords: str | Path | None = None) -> Grid:
     if keywords_from is not None:
         check_id("describer", str(keywords_from))
     k = data.get("keywords_k", DEFAULT_N_KEYWORDS)
-    _int_list(k, source, "keywords_k", 1) if not isinstance(k, list) else _fail(
-        source, "keywords_k", f"expected one integer >= 1, got {k!r}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        _fail(source, "keywords_k", f"expected one integer >= 1, got {k!r}")
     stop = stopwords if stopwords is not None else data.get("stopwords")
     if stop is not None:
         stop = Path(stop) if stopwords is not None else (source.parent / str(stop))
@@ -225,8 +158,8 @@ def load_grid(name: str | Path, stopwords: str | Path | None = None) -> Grid:
             where = "--stopwords" if stopwords is not None else f"{source.name}: stopwords"
             raise UserError(f"{where}: file not found: {stop}")
     return Grid(source=source.resolve(), embeddings=embeddings,
-                reductions=_steps(data, "reductions", ("umap", "pca"), source),
-                clusterers=_steps(data, "clusterers", ("hdbscan", "kmeans"), source),
+                reductions=_steps(data, "reductions", source),
+                clusterers=_steps(data, "clusterers", source),
                 seed=seed, reassign_outliers=reassign,
                 keywords_from=None if keywords_from is None else str(keywords_from),
                 keywords_k=k, stopwords=None if stop is None else stop.resolve())

@@ -86,4 +86,19 @@ def show(study_dir, clustering_id, examples):
             click.echo(f"{'':>15}{path}")
 
 
+@clusters.command("methods")
+def methods():
+    """List the reductions and clusterers a grid file may name, with their parameters.
+
+    \b
+    Example:
+      semclust clusters methods
+    """
+    from semclust.pipeline.gridfile import REGISTRIES
+    from semclust.pipeline.registry import describe_registry
+
+    for kind, registry in REGISTRIES.items():
+        click.echo(describe_registry(kind, registry))
+
+
 commands = [cluster, clusters]

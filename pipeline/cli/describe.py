@@ -5,13 +5,14 @@ from pathlib import Path
 
 import click
 
+from semclust.pipeline.describers import BACKENDS
 from semclust.pipeline.study import UserError
 
 
 @click.command("describe")
 @click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
               help="Study folder (made by `semclust ingest`).")
-@click.option("--backend", required=True, type=click.Choice(["openai", "hf", "file"]),
+@click.option("--backend", required=True, type=click.Choice(list(BACKENDS)),
               help="openai: OpenAI-compatible endpoint; hf: local transformers model; "
                    "file: import existing descriptions.")
 @click.option("--model", default=None, help="Model name (openai), name or path (hf), "

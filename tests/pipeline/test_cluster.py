@@ -7,12 +7,13 @@ from sklearn.metrics import adjusted_rand_score
 
 from semclust.pipeline.cluster import (
     cluster_summary,
-    fit_clusterer,
     hdbscan_labels,
     kmeans_labels,
     reassign_outliers,
 )
+from semclust.pipeline.clusterers import CLUSTERERS
 from semclust.pipeline.reduce import knn_graph, umap_reduce
+from semclust.pipeline.study import UserError
 
 
 def planted(n: int, dim: int, k: int, seed: int, noise: int = 0):
@@ -76,11 +77,11 @@ def test_cluster_summary_counts_clusters_noise_and_sizes():
     assert list(summary["sizes"].items()) == [("2", 3), ("0", 2), ("1", 1)]
 
 
-def test_fit_clusterer_dispatches_and_rejects_unknown_methods():
+def test_clusterer_registry_dispatches_and_rejects_unknown_methods():
     X, _ = planted(200, 4, 2, seed=6)
-    np.testing.assert_array_equal(fit_clusterer(X, "kmeans", {"k": 2}, seed=1),
+    np.testing.assert_array_equal(CLUSTERERS.method("kmeans").fit(X, {"k": 2}, 1, 1),
                                   kmeans_labels(X, 2, seed=1))
-    with pytest.raises(ValueError, match="unknown clusterer"):
-        fit_clusterer(X, "dbscan", {})
+    with pytest.raises(UserError, match=r"unknown clusterer 'dbscan' \(known: hdbscan, kmeans\)"):
+        CLUSTERERS.method("dbscan")
     with pytest.raises(ValueError, match="k must be"):
         kmeans_labels(X, 1)

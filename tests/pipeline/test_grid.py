@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from semclust.pipeline.grid import load_grid, plan_jobs, run_grid
 from semclust.pipeline.study import Study
+
+REPO = Path(__file__).resolve().parents[2]
 
 TOPIC_WORDS = {
     0: ["dog", "beach", "sand", "waves", "joy"],
@@ -196,7 +199,7 @@ BAD_GRIDS = [
     ("reduction: []\nclusterers: [{method: kmeans, k: 3}]\n", "reduction"),
     ("reductions: [{method: umap, n_components: 2, n_neighbors: many}]\n"
      "clusterers: [{method: kmeans, k: 3}]\n", "reductions[0].n_neighbors"),
-    ("reductions: [{method: tsne}]\nclusterers: [{method: kmeans, k: 3}]\n",
+    ("reductions: [{method: isomap}]\nclusterers: [{method: kmeans, k: 3}]\n",
      "reductions[0].method"),
     ("reductions: [{method: pca, n_components: 1.5}]\nclusterers: [{method: kmeans, k: 3}]\n",
      "reductions[0].n_components"),
@@ -260,3 +263,53 @@ def test_cli_cluster_then_clusters_show_prints_sizes_keywords_and_paths(run_cli,
         assert f"{cluster:>6} {size:>6}" in result.stdout
     result = run_cli("clusters", "show", "--study", study.root, "--clustering", "nope")
     assert result.exit_code == 2 and "nope" in result.stderr
+
+
+def test_unknown_method_or_parameter_exits_2_naming_the_known_ones(run_cli, study, tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("reductions: [{method: isomap}]\nclusterers: [{method: kmeans, k: 3}]\n")
+    result = run_cli("cluster", "--study", study.root, "--grid", path)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("error: g.yaml: reductions[0].method: expected one of "
+                                     "umap, pca, tsne, none, got 'isomap'")
+    path.write_text("reductions: [{method: tsne, n_components: 2, early_exaggeration: 8}]\n"
+                    "clusterers: [{method: kmeans, k: 3}]\n")
+    result = run_cli("cluster", "--study", study.root, "--grid", path)
+    assert result.stderr.strip() == ("error: g.yaml: reductions[0].early_exaggeration: unknown key "
+                                     "for tsne (known: method, n_components, perplexity, metric)")
+
+
+def test_registered_methods_and_parameters_are_documented():
+    from semclust.pipeline.gridfile import REGISTRIES
+
+    docs = (REPO / "docs" / "clustering.md").read_text()
+    for registry in REGISTRIES.values():
+        for method in registry.values():
+            assert f"`{method.name}`" in docs, method.name
+            for param in method.params:
+                assert f"{param.name}:" in docs, f"{method.name}.{param.name}"
+
+
+def test_no_reduction_and_tsne_are_grid_settings_like_any_other(study, tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("embeddings: [textemb]\n"
+                    "reductions: [{method: none}, {method: tsne, n_components: 2, perplexity: 20}]\n"
+                    "clusterers: [{method: kmeans, k: 3}, {method: hdbscan, min_cluster_size: 30}]\n")
+    outcomes = run_grid(study, load_grid(path), n_jobs=1, progress=False)
+    ids = {o.clustering_id for o in outcomes}
+    assert ids == {"textemb--raw--km-k3", "textemb--raw--hdb-m30", "textemb--tsne-c2-p20--km-k3",
+                   "textemb--tsne-c2-p20--hdb-m30"}
+    truth = pd.read_csv(study.root / "truth.csv", dtype={"image_id": str}).set_index("image_id")["topic"]
+    for cid in ("textemb--raw--km-k3", "textemb--tsne-c2-p20--km-k3"):
+        labels = study.read_labels(cid).set_index("image_id")["cluster"]
+        assert adjusted_rand_score(truth.loc[labels.index], labels) > 0.9, cid
+    params = study.read_clustering_json("textemb--raw--km-k3", "params.json")
+    assert params["reduction"] == {"method": "none", "n_components_kept": 32}
+
+
+def test_tsne_perplexity_not_below_the_number_of_images_exits_2(run_cli, study, tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("embeddings: [textemb]\nreductions: [{method: tsne, n_components: 2, perplexity: 400}]\n"
+                    "clusterers: [{method: kmeans, k: 3}]\n")
+    result = run_cli("cluster", "--study", study.root, "--grid", path)
+    assert result.exit_code == 2 and "tsne-c2-p400" in result.stderr and "perplexity" in result.stderr
