@@ -25,6 +25,10 @@ Layout::
     exports/ratings.csv             item_id, coder, dimension, score, round, phase, created_at
     exports/matches.csv             set_id, evaluator, chosen_cluster, created_at
     reports/                        HTML report and figures
+    truth/<name>.csv                image_id, label: a researcher's ground truth (read only by
+                                    truth-aware commands: evaluate, crosstab, fewshot, simulate)
+    descriptions/<id>.health.csv    image_id, flagged, reason: degenerate descriptions
+    fewshot/<id>/results.json       few-shot classification accuracy over repeated draws
 """
 from __future__ import annotations
 
@@ -50,6 +54,7 @@ PAIR_COLUMNS = ["pair_id", "image_a", "image_b", "phase"]
 SET_COLUMNS = ["set_id", "cluster", "image_ids"]
 RATING_COLUMNS = ["item_id", "coder", "dimension", "score", "round", "phase", "created_at"]
 MATCH_COLUMNS = ["set_id", "evaluator", "chosen_cluster", "created_at"]
+TRUTH_COLUMNS = ["image_id", "label"]
 
 DEFAULT_SEED = 20240501
 
@@ -233,6 +238,20 @@ class Study:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def truth_dir(self) -> Path:
+        return self.root / "truth"
+
+    @property
+    def fewshot_dir(self) -> Path:
+        return self.root / "fewshot"
+
+    def truth_path(self, name: str) -> Path:
+        return self.truth_dir / f"{check_id('truth', name)}.csv"
+
+    def health_path(self, describer_id: str) -> Path:
+        return self.descriptions_dir / f"{check_id('describer', describer_id)}.health.csv"
 
     def description_path(self, describer_id: str) -> Path:
         return self.descriptions_dir / f"{check_id('describer', describer_id)}.jsonl"
@@ -434,6 +453,26 @@ class Study:
         atomic_write_json(folder / "summary.json", summary)
         atomic_write_csv(folder / "labels.csv", labels[LABEL_COLUMNS])
         return folder
+
+    # --- ground truth (never read by the unsupervised stages) --------------
+    def list_truths(self) -> list[str]:
+        """Names of the imported ground truths (``truth/<name>.csv``)."""
+        return sorted(p.stem for p in self.truth_dir.glob("*.csv"))
+
+    def read_truth(self, name: str) -> pd.DataFrame:
+        """``truth/<name>.csv``: image_id, label (empty = unlabelled); UserError naming known ones."""
+        path = self.truth_path(name)
+        if not path.is_file():
+            known = ", ".join(self.list_truths()) or "none"
+            raise UserError(f"no truth {name!r} in study (known: {known}): run `semclust truth import`")
+        return read_csv(path, TRUTH_COLUMNS, what=f"truth/{name}.csv",
+                        dtype={"image_id": str, "label": str})
+
+    def write_truth(self, name: str, frame: pd.DataFrame) -> Path:
+        """Write ``truth/<name>.csv`` (columns image_id, label) atomically."""
+        path = self.truth_path(name)
+        atomic_write_csv(path, frame[TRUTH_COLUMNS])
+        return path
 
     # --- samples ----------------------------------------------------------
     def read_pairs(self) -> pd.DataFrame:
