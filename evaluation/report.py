@@ -155,6 +155,19 @@ def _first_description(study: Study, embedding_info: dict) -> dict:
     return next(iter_jsonl(path), {}) if path.is_file() else {}
 
 
+def description_health_sentence(study: Study, describer_id: str) -> str:
+    """How many of a describer's descriptions the health check flagged (or that it never ran)."""
+    health = study.read_health(describer_id)
+    if health is None:
+        return (f"The descriptions ({describer_id}) were not checked for degenerate texts "
+                "(`semclust descriptions check`).")
+    flagged = health[health["flagged"]]
+    reasons = flagged["reasons"].str.split(";").explode().value_counts()
+    detail = ", ".join(f"{n} {r}" for r, n in reasons.items()) if len(flagged) else "none"
+    return (f"A health check flagged {len(flagged)} of {len(health)} descriptions ({describer_id}) as "
+            f"degenerate ({detail}).")
+
+
 def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFrame | None,
                       matches: pd.DataFrame | None) -> str:
     """A methods paragraph stating every model, prompt, parameter, seed and version used."""
@@ -169,6 +182,8 @@ def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFram
             parts.append(f"Each image was described by {record.get('model')} with the prompt "
                          f"\"{record.get('prompt')}\" (generation parameters: "
                          f"{json.dumps(record.get('params') or {})}).")
+        if record:
+            parts.append(description_health_sentence(study, info["source"].split(":", 1)[1]))
         if info:
             parts.append(f"Descriptions were embedded with {info.get('model')} "
                          f"({info.get('dim')} dimensions, source {info.get('source')}).")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from semclust.pipeline.describers import Description, ImageItem
-from semclust.pipeline.study import Study, check_id, iter_jsonl, now_iso
+from semclust.pipeline.study import Study, UserError, check_id, iter_jsonl, now_iso
 
 DEFAULT_PROMPT = "Describe the connotative meaning of this image, in one paragraph"
 
@@ -197,11 +197,17 @@ def make_record(item: ImageItem, result: Description, describer, prompt: str | N
             "tokens": result.tokens or {}}
 
 
-def plan(items: list[ImageItem], cache: CacheIndex, retry_failed: bool, summary: DescribeSummary):
-    """Split items into ``(to_copy, to_request)``; count the skipped ones in ``summary``."""
+def plan(items: list[ImageItem], cache: CacheIndex, retry_failed: bool, summary: DescribeSummary,
+         retry_ids: frozenset = frozenset()):
+    """Split items into ``(to_copy, to_request)``; count the skipped ones in ``summary``.
+
+    Images in ``retry_ids`` (flagged descriptions) are requested again whatever the cache holds.
+    """
     to_copy, to_request = [], []
     for item in items:
-        if item.image_id in cache.own_ok:
+        if item.image_id in retry_ids:
+            to_request.append(item)
+        elif item.image_id in cache.own_ok:
             summary.skipped += 1
         elif item.sha256 in cache.by_sha:
             to_copy.append(item)
@@ -215,7 +221,8 @@ def plan(items: list[ImageItem], cache: CacheIndex, retry_failed: bool, summary:
 
 def describe_study(study: Study, describer, prompt: str | None = DEFAULT_PROMPT,
                    describer_id: str | None = None, retry_failed: bool = False,
-                   limit: int | None = None, progress: bool = True) -> DescribeSummary:
+                   limit: int | None = None, progress: bool = True,
+                   retry_flagged: bool = False) -> DescribeSummary:
     """Describe every readable image of ``study`` that has no cached description.
 
     Parameters
@@ -226,6 +233,8 @@ def describe_study(study: Study, describer, prompt: str | None = DEFAULT_PROMPT,
         :func:`default_describer_id`
     retry_failed : re-ask images whose latest record for this key failed
     limit : request at most this many images (the rest wait for the next run)
+    retry_flagged : re-ask images whose description ``semclust descriptions check``
+        flagged (``descriptions/<id>.health.csv``; UserError when it is missing)
 
     Returns
     -------
@@ -240,7 +249,8 @@ def describe_study(study: Study, describer, prompt: str | None = DEFAULT_PROMPT,
     summary = DescribeSummary(describer_id, path, total=len(items))
     summary.notes += list(getattr(describer, "notes", []))
     cache = load_cache(study, describer_id, describer.model, prompt, describer.params)
-    to_copy, to_request = plan(items, cache, retry_failed, summary)
+    to_copy, to_request = plan(items, cache, retry_failed, summary,
+                               flagged_ids(study, describer_id) if retry_flagged else frozenset())
     # identical bytes are asked once; the answer is written for every image that has them
     twins: dict[str, list[ImageItem]] = {}
     for item in to_request:
@@ -266,6 +276,15 @@ def describe_study(study: Study, describer, prompt: str | None = DEFAULT_PROMPT,
             bar.update(1)
         bar.close()
     return summary
+
+
+def flagged_ids(study: Study, describer_id: str) -> frozenset:
+    """Image ids whose description the last health check flagged; UserError if never checked."""
+    health = study.read_health(describer_id)
+    if health is None:
+        raise UserError(f"descriptions {describer_id!r} were never checked: run `semclust descriptions "
+                        f"check --study {study.root} --describer {describer_id}` first")
+    return frozenset(health.loc[health["flagged"], "image_id"])
 
 
 def _copy_record(item: ImageItem, source: dict) -> dict:

@@ -454,6 +454,22 @@ class Study:
         atomic_write_csv(folder / "labels.csv", labels[LABEL_COLUMNS])
         return folder
 
+    def read_health(self, describer_id: str) -> pd.DataFrame | None:
+        """``descriptions/<id>.health.csv`` (image_id, flagged, reasons, ...), or None if unchecked."""
+        path = self.health_path(describer_id)
+        if not path.is_file():
+            return None
+        frame = read_csv(path, ["image_id", "flagged", "reasons"], dtype={"image_id": str, "reasons": str})
+        frame["flagged"] = frame["flagged"].astype(str).str.lower().eq("true")
+        frame["reasons"] = frame["reasons"].fillna("")
+        return frame
+
+    def write_health(self, describer_id: str, frame: pd.DataFrame) -> Path:
+        """Write ``descriptions/<id>.health.csv`` atomically."""
+        path = self.health_path(describer_id)
+        atomic_write_csv(path, frame)
+        return path
+
     # --- ground truth (never read by the unsupervised stages) --------------
     def list_truths(self) -> list[str]:
         """Names of the imported ground truths (``truth/<name>.csv``)."""

@@ -24,6 +24,8 @@ from semclust.pipeline.study import UserError
 @click.option("--id", "describer_id", default=None,
               help="Describer id (file name under descriptions/) [default: backend-model-hash].")
 @click.option("--retry-failed", is_flag=True, help="Ask again for images whose earlier answer failed.")
+@click.option("--retry-flagged", is_flag=True,
+              help="Ask again for images whose description `semclust descriptions check` flagged.")
 @click.option("--limit", type=click.IntRange(min=0), default=None,
               help="Request at most this many images now (try a paid API on a few first).")
 @click.option("--base-url", default=None, help="[openai] Endpoint, e.g. http://localhost:8000/v1.")
@@ -50,7 +52,7 @@ from semclust.pipeline.study import UserError
               help="[hf] Weights dtype (auto: bfloat16 on GPU, float32 on CPU).")
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
               help="[file] CSV or JSONL with `text` and `image_id` or `path`.")
-def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry_failed, limit,
+def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry_failed, retry_flagged, limit,
              base_url, api_key_env, concurrency, timeout, max_retries, backoff, max_tokens,
              temperature, batch_size, device, dtype, input_path):
     """Describe every image of a study with a vision-language model (or import descriptions).
@@ -93,7 +95,7 @@ def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry
     if prompt is None:
         prompt = getattr(describer, "default_prompt", DEFAULT_PROMPT)
     summary = describe_study(study, describer, prompt=prompt, describer_id=describer_id,
-                             retry_failed=retry_failed, limit=limit)
+                             retry_failed=retry_failed, limit=limit, retry_flagged=retry_flagged)
     for line in summary.lines():
         click.echo(line)
     if summary.nothing_succeeded:
