@@ -91,6 +91,27 @@ def pair_history(conn: sqlite3.Connection, person_id: int, pair_id: str) -> list
                         (person_id, pair_id)).fetchall()
 
 
+def pair_comments(conn: sqlite3.Connection, pair_ids: list[str]) -> dict[str, list[dict]]:
+    """Coders' comments on ``pair_ids``: pair_id -> [{coder, comment}], sorted by coder.
+
+    The comment of each coder's latest independent-round submission for the
+    pair, where it is not empty (a comment cleared in a later submission is
+    gone). Every requested pair is a key; pairs without comments map to [].
+    """
+    wanted = list(dict.fromkeys(pair_ids))
+    out: dict[str, list[dict]] = {pair_id: [] for pair_id in wanted}
+    for start in range(0, len(wanted), 500):  # bounded number of SQL parameters
+        chunk = wanted[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(
+            "SELECT r.pair_id, p.name, r.comment FROM ratings r JOIN people p ON p.id = r.person_id "
+            "WHERE r.comment != '' AND r.id IN (SELECT max(id) FROM ratings WHERE round = 'independent' "
+            f"AND pair_id IN ({marks}) GROUP BY pair_id, person_id) ORDER BY p.name", chunk).fetchall()
+        for r in rows:
+            out[r["pair_id"]].append({"coder": r["name"], "comment": r["comment"]})
+    return out
+
+
 def independent_scores(conn: sqlite3.Connection, pair_ids: list[str] | None = None) -> dict:
     """Latest independent-round scores: {(pair_id, dimension): {coder name: score or None}}."""
     rows = conn.execute(

@@ -7,6 +7,11 @@ progress and agreement, record consensus and export (``/admin``,
 Everything the app knows lives in the app object (config + ``extensions``);
 there is no module-level state, so tests can run several apps side by side.
 
+Security settings: the cookie signing key comes from outside the database
+(:func:`auth.secret_key`); ``SESSION_COOKIE_SECURE`` (or
+``SEMCLUST_SECURE_COOKIES=1``) marks the cookie ``Secure`` for HTTPS
+deployments behind a reverse proxy.
+
 Served in production by waitress (``semclust serve``), never by Flask's
 development server.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
@@ -22,8 +28,11 @@ from flask_wtf.csrf import CSRFProtect
 from semclust import vocabulary
 from semclust.annotate import auth, db
 from semclust.annotate.items import Catalog
+from semclust.annotate.people import SESSION_LIFETIME_S
 from semclust.pipeline.study import Study, UserError
 from semclust.resources import templates_dir
+
+SECURE_COOKIES_ENV = "SEMCLUST_SECURE_COOKIES"
 
 
 def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only: bool = False) -> Flask:
@@ -33,7 +42,10 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
     ----------
     study_or_config : path or dict
         The study folder, or a config dict with at least ``STUDY`` (the folder)
-        and optionally Flask settings (``SECRET_KEY``, ``TESTING``, ...).
+        and optionally Flask settings: ``SECRET_KEY`` (else ``$SEMCLUST_SECRET_KEY``,
+        else the study's key file, see :func:`auth.secret_key`),
+        ``SESSION_COOKIE_SECURE`` (else ``$SEMCLUST_SECURE_COOKIES``; default off),
+        ``TESTING``, ...
     images_only : bool
         Serve only ``GET /images/<image_id>``, without login (for Label Studio).
     """
@@ -44,17 +56,14 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
     templates = templates_dir()
     app = Flask("semclust.annotate", template_folder=str(templates), static_folder=str(templates / "static"),
                 static_url_path="/static")
-    conn = db.connect(study.annotations_db)
-    try:
-        secret = db.get_meta(conn, "secret_key")
-    finally:
-        conn.close()
     app.config.update(
-        SECRET_KEY=secret, DATABASE=str(study.annotations_db), IMAGES_ONLY=images_only,
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=60 * 86400,
+        DATABASE=str(study.annotations_db), IMAGES_ONLY=images_only,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=env_flag(SECURE_COOKIES_ENV), PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME_S,
         WTF_CSRF_TIME_LIMIT=None, MAX_CONTENT_LENGTH=64 * 1024, JSON_SORT_KEYS=False,
     )
     app.config.update({k: v for k, v in config.items() if k != "STUDY"})
+    app.config["SECRET_KEY"] = auth.secret_key(study.root, config.get("SECRET_KEY"))
     app.config["STUDY"] = str(study.root)
     app.extensions["semclust"] = {"study": study, "catalog": Catalog(study),
                                   "connections": threading.local(),  # one per server thread
@@ -62,6 +71,19 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
 
     _register(app, images_only)
     return app
+
+
+def env_flag(name: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """An on/off environment variable: ``1``/``true``/``yes``/``on`` or ``0``/``false``/``no``/``off``/unset.
+
+    Raises UserError for any other value (a typo must not silently mean off).
+    """
+    value = environ.get(name, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise UserError(f"${name} must be 1 or 0, not {value!r}")
 
 
 def _register(app: Flask, images_only: bool) -> None:

@@ -15,19 +15,29 @@ costs about a millisecond per submission, which a human rater never notices.)
 
 Write transactions are short (``BEGIN IMMEDIATE`` ... ``COMMIT`` around one
 submission) and use parameterised SQL only.
+
+Secrets
+-------
+The database holds no secret: login tokens and session ids are stored only as
+SHA-256 digests, and the key that signs session cookies lives outside it
+(see :func:`semclust.annotate.auth.secret_key`). Databases written by older
+versions kept that key in ``meta``; :func:`init_db` deletes that row.
 """
 from __future__ import annotations
 
-import secrets
 import sqlite3
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
+from semclust.pipeline.study import UserError
 from semclust.resources import resource_path
 
 BUSY_TIMEOUT_MS = 10_000
+# Columns added to tables after they first shipped: (table, column, declaration).
+# Constants only (identifiers cannot be SQL parameters); applied by :func:`migrate`.
+ADDED_COLUMNS = (("people", "removed_at", "TEXT"),)
 
 
 class Connection(sqlite3.Connection):
@@ -78,22 +88,92 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
+DAMAGED = ("file is not a database", "database disk image is malformed", "malformed database schema")
+
+
+def database_error(path: Path, exc: sqlite3.DatabaseError) -> UserError:
+    """A one-line UserError naming the annotation database and what to do about ``exc``."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if any(text in message for text in DAMAGED):
+        return UserError(f"{path} is damaged or truncated ({message}): stop any `semclust serve` of the study, "
+                         "keep the file for inspection and restore annotations.sqlite from a backup (move any "
+                         "annotations.sqlite-wal and -shm beside it away first; docs/annotation.md, Durability)")
+    if "locked" in message or "busy" in message:
+        return UserError(f"{path}: {message}: another process is writing to it; try again")
+    return UserError(f"{path}: {message} (check that the file and its folder are readable and writable)")
+
+
+def check_database(path: Path) -> None:
+    """Raise :func:`database_error` unless ``path`` is missing or passes SQLite's ``PRAGMA quick_check``.
+
+    quick_check reads every page (a few ms per MB) without writing anything.
+    """
+    if not Path(path).is_file():
+        return
+    try:
+        conn = sqlite3.connect(str(path), timeout=10)
+        try:
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise database_error(path, exc) from exc
+    if problems != ["ok"]:
+        raise database_error(path, sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}"))
+
+
 def init_db(path: str | Path) -> None:
     """Create the database (or bring an existing one up to the schema); never drops anything.
 
-    Switches the file to WAL mode (a persistent property of the file) and
-    stores a random secret key for session cookies on first use, so logins
-    survive a server restart.
+    Switches the file to WAL mode (a persistent property of the file), applies
+    ``schema.sql``, adds missing columns (:func:`migrate`) and deletes the
+    cookie signing key older versions stored in ``meta`` (:func:`forget_old_secret`).
+    A damaged or truncated file raises UserError naming it (:func:`check_database`).
     """
-    conn = connect(path)
+    check_database(path)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(resource_path("annotate", "schema.sql").read_text(encoding="utf-8"))
-        with transaction(conn):
-            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret_key', ?)",
-                         (secrets.token_hex(32),))
-    finally:
-        conn.close()
+        conn = connect(path)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(resource_path("annotate", "schema.sql").read_text(encoding="utf-8"))
+            migrate(conn)
+            forget_old_secret(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise database_error(path, exc) from exc
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Add the columns of :data:`ADDED_COLUMNS` a database lacks; return them as ``table.column``.
+
+    Idempotent, and safe when two processes start at once: the check and the
+    ``ALTER TABLE ... ADD COLUMN`` run in one write transaction.
+    """
+    added = []
+    with transaction(conn):
+        for table, column, declaration in ADDED_COLUMNS:
+            have = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                added.append(f"{table}.{column}")
+    return added
+
+
+def forget_old_secret(conn: sqlite3.Connection) -> bool:
+    """Delete the ``meta`` row ``secret_key`` (where older versions kept the cookie key).
+
+    That key was in every copy of the database, so it is never used again. The
+    row is overwritten with zeros (``secure_delete``) and the write-ahead log is
+    checkpointed and truncated, so the key's bytes leave the files. Returns
+    whether there was a row.
+    """
+    conn.execute("PRAGMA secure_delete = ON")
+    with transaction(conn):
+        deleted = conn.execute("DELETE FROM meta WHERE key = 'secret_key'").rowcount
+    if deleted:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return bool(deleted)
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:

@@ -9,13 +9,28 @@
     set_id, evaluator, chosen_cluster, created_at, clustering. One row per
     set and evaluator (latest choice). ``clustering`` is appended because
     set ids are only unique within one clustering's sets file.
+``exports/comments.csv`` (:data:`COMMENT_COLUMNS`)
+    item_id (= pair_id), coder, comment, round, phase, created_at. The comment
+    of each person's latest submission per pair and round, only where it is
+    not empty (the columns of Label Studio's ``labelstudio-ratings-comments.csv``
+    plus round and phase).
 
-Rows are sorted (phase, item, dimension, round, coder) and (clustering, set,
-evaluator), so two exports of the same database are byte-identical.
+Rows are sorted (phase, item, dimension, round, coder), (clustering, set,
+evaluator) and (phase, item, round, coder), so two exports of the same
+database are byte-identical.
+
+Export never destroys answers it cannot reproduce: before writing anything it
+reads the files already there, and if one holds a row that the database has
+never recorded (ratings pulled from Label Studio, typed in by hand, another
+study's export) it raises :class:`UserError` and writes nothing, unless
+``force=True``. Rows of simulated people (``sim-...``, written by
+``semclust simulate``) do not count: simulate makes them again from its seed.
 """
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -26,10 +41,43 @@ from semclust.pipeline.study import (
     MATCH_COLUMNS,
     RATING_COLUMNS,
     Study,
+    UserError,
     atomic_write_csv,
 )
 
 MATCH_EXPORT_COLUMNS = [*MATCH_COLUMNS, "clustering"]
+COMMENT_COLUMNS = ["item_id", "coder", "comment", "round", "phase", "created_at"]
+
+# The columns that identify a row of each export when comparing an existing file with the
+# database's history (see :func:`unknown_rows`); the first ones are required, ``clustering``
+# of matches only compared when the file has it (Label Studio's matches files do not).
+RATING_KEY = ["item_id", "coder", "dimension", "round", "score"]
+MATCH_KEY = ["set_id", "evaluator", "chosen_cluster"]
+COMMENT_KEY = ["item_id", "coder", "round", "comment"]
+
+
+def comments_csv(study: Study) -> Path:
+    """``exports/comments.csv`` of a study."""
+    return study.exports_dir / "comments.csv"
+
+
+@dataclass(frozen=True)
+class Export:
+    """What :func:`export_study` wrote.
+
+    Iterating gives ``(ratings, matches, n_ratings, n_matches)``, so code that
+    unpacks the former 4-tuple keeps working.
+    """
+
+    ratings: Path
+    matches: Path
+    comments: Path
+    n_ratings: int
+    n_matches: int
+    n_comments: int
+
+    def __iter__(self) -> Iterator:
+        return iter((self.ratings, self.matches, self.n_ratings, self.n_matches))
 
 
 def ratings_frame(conn: sqlite3.Connection) -> pd.DataFrame:
@@ -59,18 +107,120 @@ def matches_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     return frame.sort_values(["clustering", "set_id", "evaluator"]).reset_index(drop=True)
 
 
-def export_study(study: Study) -> tuple[Path, Path, int, int]:
-    """Write ``exports/ratings.csv`` and ``exports/matches.csv`` atomically.
+def comments_frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """The non-empty comment of each person's latest submission per (pair, round), :data:`COMMENT_COLUMNS`.
 
-    Returns (ratings path, matches path, number of rating rows, number of match rows).
-    An empty database gives files with a header only.
+    ``coder`` is the person who wrote it (also in the consensus round). A comment
+    cleared in a later submission is gone: only the latest submission counts.
+    """
+    rows = conn.execute(
+        "SELECT r.pair_id AS item_id, p.name AS coder, r.comment, r.round, r.phase, r.created_at "
+        "FROM ratings r JOIN people p ON p.id = r.person_id WHERE r.id IN ("
+        " SELECT max(id) FROM ratings GROUP BY pair_id, person_id, round) AND r.comment != ''").fetchall()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=COMMENT_COLUMNS)
+    return frame.sort_values(["phase", "item_id", "round", "coder"]).reset_index(drop=True)
+
+
+# --- what the database has ever recorded (for the overwrite guard) --------------------
+def _cell(value) -> str:
+    """A value as an export cell compares: '' for missing, integers without '.0'."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
+def _history(conn: sqlite3.Connection) -> dict[str, set[tuple]]:
+    """Every rating, match and comment the database ever recorded, as export key tuples."""
+    ratings = {tuple(map(_cell, r)) for r in conn.execute(
+        "SELECT r.pair_id, CASE r.round WHEN 'consensus' THEN ? ELSE p.name END, r.dimension, r.round, "
+        "r.score FROM ratings r JOIN people p ON p.id = r.person_id", (CONSENSUS_NAME,))}
+    matches = {tuple(map(_cell, r)) for r in conn.execute(
+        "SELECT m.set_id, p.name, m.chosen_cluster, m.clustering "
+        "FROM matches m JOIN people p ON p.id = m.person_id")}
+    comments = {tuple(map(_cell, r)) for r in conn.execute(
+        "SELECT r.pair_id, p.name, r.round, r.comment FROM ratings r JOIN people p ON p.id = r.person_id "
+        "WHERE r.comment != ''")}
+    return {"ratings": ratings, "matches": matches, "matches_any_clustering": {m[:3] for m in matches},
+            "comments": comments}
+
+
+def unknown_rows(path: Path, key: list[str], person: str, known: set[tuple],
+                 known_without_clustering: set[tuple] | None = None) -> str:
+    """Why the export at ``path`` holds rows the database never recorded, or "" if it holds none.
+
+    A row is known when its ``key`` columns equal those of some row the database
+    ever held (any submission, not only the latest: an edit in the app does not
+    make the earlier export foreign). Rows whose ``person`` starts with ``sim-``
+    (``semclust simulate``) do not count. A file that cannot be read as CSV, or
+    has rows but lacks a key column, counts as foreign. With
+    ``known_without_clustering`` (matches), ``clustering`` is compared too when
+    the file has that column. "" when there is no file.
+    """
+    from semclust.evaluation.simulate import SIMULATED_PREFIX
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return ""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        return f"it cannot be read as CSV ({str(exc).splitlines()[0]})"
+    missing = [c for c in key if c not in frame.columns]
+    if missing:
+        return f"it has {len(frame)} row(s) but no column {missing[0]}" if len(frame) else ""
+    frame = frame[~frame[person].str.startswith(SIMULATED_PREFIX)]
+    columns, reference = key, known
+    if known_without_clustering is not None:
+        if "clustering" in frame.columns:
+            columns = [*key, "clustering"]
+        else:
+            reference = known_without_clustering
+    rows = [tuple(_cell(v) for v in row) for row in frame[columns].itertuples(index=False, name=None)]
+    foreign = [r for r in rows if r not in reference]
+    if not foreign:
+        return ""
+    example = ", ".join(f"{c} {v!r}" for c, v in zip(columns, foreign[0]))
+    return f"it holds {len(foreign)} row(s) the annotation database never recorded (e.g. {example})"
+
+
+def check_overwrite(study: Study, conn: sqlite3.Connection) -> None:
+    """Raise UserError naming the file and ``--force`` if an export holds rows the database never had."""
+    history = _history(conn)
+    checks = [(study.ratings_csv, RATING_KEY, "coder", history["ratings"], None),
+              (study.matches_csv, MATCH_KEY, "evaluator", history["matches"],
+               history["matches_any_clustering"]),
+              (comments_csv(study), COMMENT_KEY, "coder", history["comments"], None)]
+    for path, key, person, known, known_any in checks:
+        why = unknown_rows(path, key, person, known, known_any)
+        if why:
+            raise UserError(f"{path}: {why}, e.g. from Label Studio; refusing to overwrite it, nothing was "
+                            "written: move it away, or pass --force to overwrite it")
+
+
+def export_study(study: Study, force: bool = False) -> Export:
+    """Write ``exports/ratings.csv``, ``exports/matches.csv`` and ``exports/comments.csv`` atomically.
+
+    An empty database gives files with a header only. Unless ``force``, raises
+    :class:`UserError` before writing anything if one of the files already
+    there holds rows the database never recorded (see :func:`unknown_rows`).
     """
     db.init_db(study.annotations_db)
     conn = db.connect(study.annotations_db)
     try:
-        ratings, matches = ratings_frame(conn), matches_frame(conn)
+        # One read transaction: the check and the frames see the same database state.
+        conn.execute("BEGIN")
+        if not force:
+            check_overwrite(study, conn)
+        ratings, matches, comments = ratings_frame(conn), matches_frame(conn), comments_frame(conn)
+        conn.execute("COMMIT")
     finally:
         conn.close()
     atomic_write_csv(study.ratings_csv, ratings)
     atomic_write_csv(study.matches_csv, matches)
-    return study.ratings_csv, study.matches_csv, len(ratings), len(matches)
+    atomic_write_csv(comments_csv(study), comments)
+    return Export(study.ratings_csv, study.matches_csv, comments_csv(study),
+                  len(ratings), len(matches), len(comments))

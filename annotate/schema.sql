@@ -1,10 +1,14 @@
 -- The annotation database (annotations.sqlite) of one study.
 --
 -- Append-only: every submission is a new row; an edit appends, the latest row
--- (highest id) per (item, person, dimension, round) counts. Nothing here is
--- ever updated or deleted by the app, so the history stays auditable.
+-- (highest id) per (item, person, dimension, round) counts. Answers are never
+-- updated or deleted by the app, so the history stays auditable. Only logins
+-- change: a person's token_hash (a new link) and removed_at, and a session's ended_at.
 -- Applied with CREATE ... IF NOT EXISTS on every start; tables are never dropped.
+-- Columns added after a table first shipped are added by db.migrate (ALTER TABLE ... ADD COLUMN).
 
+-- Settings of the database. Holds no secret: the cookie signing key lives outside the
+-- database (STUDY/.secret_key or SEMCLUST_SECRET_KEY); an old 'secret_key' row is deleted on start.
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -15,8 +19,20 @@ CREATE TABLE IF NOT EXISTS people (
     name       TEXT NOT NULL UNIQUE,
     role       TEXT NOT NULL CHECK (role IN ('coder', 'evaluator', 'admin')),
     token_hash TEXT NOT NULL UNIQUE,          -- sha256 hex of the login token; the token is never stored
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    removed_at TEXT                           -- set by `people remove`: link and sessions stop working
 );
+
+-- Logged-in browsers. The session cookie carries a random session id; only its sha256 is
+-- stored. A session counts while ended_at is NULL and expires_at (UTC ISO 8601) is in the future.
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash    TEXT PRIMARY KEY,              -- sha256 hex of the session id; the id is never stored
+    person_id  INTEGER NOT NULL REFERENCES people(id),
+    created_at TEXT NOT NULL,                 -- the login
+    expires_at TEXT NOT NULL,
+    ended_at   TEXT                           -- logout, new link, revoke or removal
+);
+CREATE INDEX IF NOT EXISTS sessions_by_person ON sessions (person_id, ended_at);
 
 -- Phases of pairs.csv that an admin opened (or closed again); the latest row per phase counts.
 CREATE TABLE IF NOT EXISTS phase_events (

@@ -9,10 +9,14 @@
    opens the database and checks that every submission that was acknowledged
    (HTTP 200, in either run) is there with the submitted scores.
 
-Usage: python bench/serve_load.py [--clients 50] [--duration 60] [--think-ms 0]
+Usage: python bench/serve_load.py [--clients 50] [--duration 60] [--think-ms 0] [--stalled 0]
 ``--think-ms`` adds a pause between a client's submissions, uniform in [0, 2 x think],
 and clients then also start at such a random offset (0 = all start at once and submit as
 fast as possible: the server is saturated and latency is mostly queueing, ~N / throughput).
+``--stalled N`` keeps N more connections open during the first run that send a request
+header one byte every 10 s and never finish it (slow clients: never idle for the server's
+15 s channel timeout, so they hold a connection slot each the whole time).
+The server runs with `semclust serve`'s default connection settings.
 """
 from __future__ import annotations
 
@@ -103,6 +107,48 @@ class Client:
                                                             "X-CSRFToken": self.csrf})
 
 
+class Stalled:
+    """``n`` connections that trickle a never-finished request header (one byte every ``every_s``)."""
+
+    def __init__(self, port: int, n: int, every_s: float = 10.0):
+        self.socks = []
+        for _ in range(n):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET /pairs/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            self.socks.append(sock)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, args=(every_s,), daemon=True)
+        self.thread.start()
+
+    def _trickle(self, every_s: float) -> None:
+        while not self.stop.wait(every_s):
+            for sock in self.socks:
+                try:
+                    sock.sendall(b"a")
+                except OSError:
+                    pass
+
+    def alive(self) -> int:
+        """How many the server has not closed (a closed one reads b'' at once)."""
+        n = 0
+        for sock in self.socks:
+            sock.setblocking(False)
+            try:
+                n += sock.recv(1) != b""
+            except BlockingIOError:
+                n += 1
+            except OSError:
+                pass
+            finally:
+                sock.setblocking(True)
+        return n
+
+    def close(self) -> None:
+        self.stop.set()
+        for sock in self.socks:
+            sock.close()
+
+
 def run_load(port: int, tokens: list[str], duration: float, think_s: float, acked: list, on_start=None):
     """Clients submit until ``duration`` passes or the server is gone; returns latencies (s) of acks."""
     latencies: list[float] = []
@@ -157,10 +203,12 @@ def free_port() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=50, help="concurrent coders (one connection each)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load in the first run")
     parser.add_argument("--think-ms", type=float, default=0.0, help="mean pause between a client's submissions")
     parser.add_argument("--kill-after", type=float, default=5.0, help="seconds of load before SIGKILL")
+    parser.add_argument("--stalled", type=int, default=0,
+                        help="slow connections held open during the first run (a header byte every 10 s)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,19 +216,26 @@ def main() -> None:
         acked: list = []
         port = free_port()
         server = start_server(study, port)
+        stalled = None
         try:
+            stalled = Stalled(port, args.stalled) if args.stalled else None
             t_start: list[float] = []
             lat = run_load(port, tokens, args.duration, args.think_ms / 1000, acked,
                            on_start=lambda: t_start.append(time.monotonic()))
             elapsed = time.monotonic() - t_start[0]
+            still_open = stalled.alive() if stalled else 0
         finally:
+            if stalled:
+                stalled.close()
             server.kill()
             server.wait()
         ms = sorted(x * 1000 for x in lat)
         p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))] if ms else float("nan")
         print(f"load: {args.clients} clients, {args.duration:.0f} s, think {args.think_ms:.0f} ms, "
               f"cpus {os.cpu_count()}: {len(ms)} ratings acknowledged, {len(ms) / elapsed:.0f} ratings/s, "
-              f"latency p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms")
+              f"latency p50 {statistics.median(ms):.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms"
+              + (f"; {args.stalled} stalled connections, {still_open} still open at the end"
+                 if args.stalled else ""))
 
         port = free_port()
         server = start_server(study, port)

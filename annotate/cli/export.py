@@ -1,30 +1,48 @@
-"""`semclust export`: the annotation database -> exports/ratings.csv and exports/matches.csv."""
+"""`semclust export`: the annotation database -> exports/ratings.csv, matches.csv and comments.csv."""
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import click
 
 
+# What SQLite says about a file that is not (or no longer) a whole database.
 @click.command("export")
 @click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
-def export(study_dir):
+@click.option("--force", is_flag=True,
+              help="Overwrite export files even if they hold rows the database never recorded "
+                   "(e.g. ratings pulled from Label Studio into exports/ratings.csv).")
+def export(study_dir, force):
     """Write the latest answers of STUDY/annotations.sqlite to STUDY/exports/.
 
     ratings.csv: item_id, coder, dimension, score, round, phase, created_at
     (empty score = cannot judge; consensus scores have round=consensus).
     matches.csv: set_id, evaluator, chosen_cluster, created_at, clustering.
+    comments.csv: item_id, coder, comment, round, phase, created_at (the
+    comment of each coder's latest answer per pair, where not empty).
+
+    Refuses (exit 2, nothing written) to overwrite a file that holds rows the
+    database never recorded, such as ratings from Label Studio; --force
+    overwrites it. Rows of simulated people (sim-...) may always be replaced.
 
     \b
     Example:
       semclust export --study studies/demo
     """
+    from semclust.annotate.db import check_database, database_error
     from semclust.annotate.export import export_study
     from semclust.pipeline.study import Study
 
-    ratings, matches, n_ratings, n_matches = export_study(Study.open(study_dir))
-    click.echo(f"wrote {n_ratings} ratings to {ratings}")
-    click.echo(f"wrote {n_matches} matches to {matches}")
+    study = Study.open(study_dir)
+    check_database(study.annotations_db)
+    try:
+        result = export_study(study, force=force)
+    except sqlite3.DatabaseError as exc:
+        raise database_error(study.annotations_db, exc) from exc
+    click.echo(f"wrote {result.n_ratings} ratings to {result.ratings}")
+    click.echo(f"wrote {result.n_matches} matches to {result.matches}")
+    click.echo(f"wrote {result.n_comments} comments to {result.comments}")
 
 
 commands = [export]

@@ -1,4 +1,4 @@
-"""`semclust people`: add coders, evaluators and admins; print their personal login links."""
+"""`semclust people`: add coders, evaluators and admins; print their links; end their logins."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,7 +40,7 @@ def add(name, role, study_dir, base_url):
 @click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help=BASE_URL_HELP)
 def link(name, study_dir, base_url):
-    """Give NAME a new login link; the old one stops working.
+    """Give NAME a new login link; the old one stops working and NAME's browsers are logged out.
 
     \b
     Example:
@@ -51,6 +51,44 @@ def link(name, study_dir, base_url):
 
     study = Study.open(study_dir)
     click.echo(f"{name}: {login_url(base_url, new_token(study.annotations_db, name))}")
+
+
+@people.command("revoke")
+@click.argument("name")
+@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+def revoke(name, study_dir):
+    """Log NAME out of every browser; their link keeps working.
+
+    \b
+    Example:
+      semclust people revoke alice --study studies/demo
+    """
+    from semclust.annotate.people import revoke_sessions
+    from semclust.pipeline.study import Study
+
+    study = Study.open(study_dir)
+    ended = revoke_sessions(study.annotations_db, name)
+    click.echo(f"{name}: ended {ended} session{'s' if ended != 1 else ''}")
+
+
+@people.command("remove")
+@click.argument("name")
+@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+def remove(name, study_dir):
+    """Remove NAME: their link stops working and their browsers are logged out; answers stay.
+
+    Removal is final; the name stays taken (exports keep NAME's answers).
+
+    \b
+    Example:
+      semclust people remove alice --study studies/demo
+    """
+    from semclust.annotate.people import remove_person
+    from semclust.pipeline.study import Study
+
+    study = Study.open(study_dir)
+    ended = remove_person(study.annotations_db, name)
+    click.echo(f"{name}: removed (ended {ended} session{'s' if ended != 1 else ''}; answers kept)")
 
 
 @people.command("list")
@@ -76,7 +114,8 @@ def list_(study_dir):
     if not rows:
         click.echo("nobody yet: add people with `semclust people add NAME --role ROLE`")
     for row in rows:
-        click.echo(f"{row['name']}\t{row['role']}\tadded {row['created_at']}")
+        removed = f"\tremoved {row['removed_at']}" if row["removed_at"] else ""
+        click.echo(f"{row['name']}\t{row['role']}\tadded {row['created_at']}{removed}")
 
 
 commands = [people]

@@ -1,4 +1,4 @@
-"""``/admin``: progress per person and phase, live agreement, phase openings, export.
+"""``/admin``: progress and logins per person, live agreement, phase openings, export.
 
 Krippendorff's alpha comes from ``evaluation.agreement`` (the statistics
 live there, computed on the same frame as ``exports/ratings.csv``); if that
@@ -20,7 +20,7 @@ from flask import (
 
 from semclust.annotate import answers, export
 from semclust.annotate.auth import db_conn, require_role
-from semclust.annotate.people import list_people
+from semclust.annotate.people import list_people, session_summary
 from semclust.annotate.views import catalog, study
 from semclust.pipeline.study import UserError
 from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS
@@ -53,9 +53,14 @@ def agreement_table(ratings, phases: list[str]) -> tuple[list[dict], str | None]
 
 
 def progress_rows(people, phases: list[str], clusterings: list[str]) -> list[dict]:
-    """One row per person: answered/total per phase (coders) or per clustering (evaluators)."""
-    cat = catalog()
-    pairs_done, sets_done = answers.pair_progress(db_conn()), answers.match_progress(db_conn())
+    """One row per person: answered/total per phase (coders) or per clustering (evaluators).
+
+    Each row also has ``removed`` (when the person was removed, or None),
+    ``sessions`` (browsers logged in now) and ``last_login`` (ISO 8601 UTC, or None).
+    """
+    cat, conn = catalog(), db_conn()
+    pairs_done, sets_done = answers.pair_progress(conn), answers.match_progress(conn)
+    logins = session_summary(conn)
     phase_sizes = {p: len(cat.pair_queue([p])) for p in phases}
     set_sizes = {c: len(cat.sets(c)) for c in clusterings}
     rows = []
@@ -66,13 +71,21 @@ def progress_rows(people, phases: list[str], clusterings: list[str]) -> list[dic
             cells = [(c, sets_done.get((person["id"], c), 0), set_sizes[c]) for c in clusterings]
         else:
             cells = []
-        rows.append({"name": person["name"], "role": person["role"], "cells": cells})
+        login = logins.get(person["id"], {"active": 0, "last_login": None})
+        rows.append({"name": person["name"], "role": person["role"], "cells": cells,
+                     "removed": person["removed_at"], "sessions": login["active"],
+                     "last_login": login["last_login"]})
     return rows
 
 
 @bp.get("/")
 @require_role("admin")
 def dashboard():
+    return render_dashboard()
+
+
+def render_dashboard(export_error: str | None = None):
+    """The dashboard page; ``export_error`` is shown in the export section."""
     cat, conn = catalog(), db_conn()
     phases, clusterings = cat.phases(), cat.clusterings_with_sets()
     ratings = export.ratings_frame(conn)
@@ -83,7 +96,8 @@ def dashboard():
         open_phases=answers.open_phases(conn), open_clusterings=answers.open_clusterings(conn),
         progress=progress_rows(list_people(conn), phases, clusterings),
         alpha_rows=alpha_rows, alpha_message=alpha_message, counts=counts.to_dict("records"),
-        exports={name: getattr(study(), attr).is_file() for name, attr in EXPORTS.items()})
+        exports={name: getattr(study(), attr).is_file() for name, attr in EXPORTS.items()},
+        export_error=export_error)
 
 
 @bp.post("/phase")
@@ -116,7 +130,11 @@ def matching():
 @bp.post("/export")
 @require_role("admin")
 def run_export():
-    ratings_path, matches_path, n_ratings, n_matches = export.export_study(study())
+    """Export; a refusal (e.g. the files hold rows the database lacks) is shown with 409, nothing written."""
+    try:
+        ratings_path, matches_path, n_ratings, n_matches = export.export_study(study(), force=False)
+    except UserError as exc:
+        return render_dashboard(export_error=str(exc)), 409
     flash(f"exported {n_ratings} ratings to {ratings_path} and {n_matches} matches to {matches_path}")
     return redirect(url_for("admin.dashboard"))
 

@@ -28,8 +28,10 @@ def disagreements():
     index = cat.pair_index()
     pair_ids = [p["pair_id"] for p in cat.pair_queue([phase])] if phase else []
     rows = answers.disagreements(db_conn(), pair_ids)
+    comments = answers.pair_comments(db_conn(), sorted({r["pair_id"] for r in rows}))
     for row in rows:
         row["a"], row["b"] = index[row["pair_id"]]["image_a"], index[row["pair_id"]]["image_b"]
+        row["comments"] = comments[row["pair_id"]]
     return render_template("consensus/list.html", phases=phases, phase=phase, rows=rows,
                            open_rows=sum(r["consensus"] is None for r in rows))
 

@@ -1,9 +1,13 @@
-"""Login by personal link, logout, and the home page that sends each role to its work."""
+"""Login by personal link, logout, and the home page that sends each role to its work.
+
+Opening a link starts a server-side session (:func:`auth.log_in`); logging
+out ends it in the database, so a saved copy of the cookie stops working too.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, session, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 
-from semclust.annotate.auth import db_conn
+from semclust.annotate.auth import db_conn, log_in, log_out
 from semclust.annotate.people import person_by_token
 
 bp = Blueprint("login", __name__)
@@ -21,15 +25,13 @@ def index():
 def login(token: str):
     person = person_by_token(db_conn(), token)
     if person is None:
-        session.clear()
+        log_out()
         return render_template("login/index.html", invalid=True), 403
-    session.clear()
-    session.permanent = True
-    session["person_id"] = person["id"]
+    log_in(person["id"])
     return redirect(url_for(HOME[person["role"]]))
 
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    log_out()
     return redirect(url_for("login.index"))

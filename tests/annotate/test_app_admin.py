@@ -83,6 +83,15 @@ def test_invalid_consensus_is_400_and_writes_nothing(rated, admin, env, form):
     assert db_rows(env.study, "SELECT count(*) AS n FROM ratings WHERE round = 'consensus'")[0]["n"] == 0
 
 
+def test_consensus_page_shows_the_coders_comments(login, admin):
+    open_phase(admin, "1")
+    cora, colin = login("cora"), login("colin")
+    rate(cora, "p002", 0, 1, comment="the left image is a drawing, not a photo")
+    rate(colin, "p002", 2, 1)
+    html = admin.get("/consensus/?phase=1").get_data(as_text=True)
+    assert "<b>cora</b>: the left image is a drawing, not a photo" in html
+
+
 def test_consensus_for_a_pair_of_a_never_opened_phase_is_400(rated, admin, env):
     pairs = env.study.read_pairs()
     unopened = pairs[pairs["phase"].astype(str) == "2"]["pair_id"].iloc[0]
