@@ -15,6 +15,11 @@ Pair ratings. Each pair gets one latent score per dimension, shared by all coder
 Each coder reports the latent score, except that with probability ``noise``
 they report a score drawn uniformly from the scale instead.
 
+The themes come from a CSV file (``theme`` and ``image_id`` or ``path`` columns;
+``truth.csv`` beside the image root by default) or from a truth imported into the
+study with ``semclust truth import`` (its ``label`` is the theme; unlabelled images
+are left out).
+
 Matching. A cluster's theme is the most common true theme of its images. For
 a set, an evaluator picks uniformly among the clusters whose theme is the
 set's majority theme (they cannot tell such clusters apart); with probability
@@ -59,6 +64,25 @@ def read_truth(study: Study, truth_path: Path) -> pd.Series:
     by_path = images.set_index("path")["image_id"]
     known = truth[truth["path"].isin(by_path.index)]
     return pd.Series(known["theme"].values, index=by_path.loc[known["path"]].values, name="theme")
+
+
+def truth_themes(study: Study, name: str) -> pd.Series:
+    """Theme per image_id from the study's imported truth ``truth/<name>.csv`` (labelled images only)."""
+    from semclust.evaluation.truth import labelled_truth
+
+    return labelled_truth(study, name).rename("theme")
+
+
+def load_themes(study: Study, source: str | Path) -> pd.Series:
+    """Theme per image_id from ``source``: an existing CSV file (:func:`read_truth`), else the
+    name of an imported truth of the study (:func:`truth_themes`)."""
+    path = Path(source)
+    if path.is_file():
+        return read_truth(study, path)
+    if path.suffix.lower() == ".csv" or len(path.parts) > 1:
+        raise UserError(f"--truth {source}: file not found (give a CSV file or the name of an "
+                        f"imported truth; known: {', '.join(study.list_truths()) or 'none'})")
+    return truth_themes(study, str(source))
 
 
 def latent_scores(same_theme: np.ndarray, rng: np.random.Generator, p_loose: float = 0.2) -> dict:

@@ -27,7 +27,10 @@ def _guard(path: Path, column: str, force: bool) -> None:
 
 @click.command()
 @click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--truth", type=click.Path(path_type=Path), help="CSV: path or image_id, theme.")
+@click.option("--truth", metavar="FILE|NAME",
+              help="CSV file (path or image_id, theme), or the name of a truth imported with "
+              "`semclust truth import` (its label is the theme). Default: truth.csv beside the "
+              "image root.")
 @click.option("--clustering", help="Clustering whose matching sets get simulated matches "
               "(default: the only one with sets).")
 @click.option("--coders", type=int, default=2, show_default=True)
@@ -40,13 +43,16 @@ def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, forc
     """Write synthetic exports/ratings.csv and exports/matches.csv from ground-truth themes.
 
     Simulated people are named sim-coder-N / sim-evaluator-N; the model is stated
-    in evaluation/simulate.py and docs/evaluation.md.
+    in evaluation/simulate.py and docs/evaluation.md. --truth names an existing
+    CSV file (used as it is) or else an imported truth of the study.
 
     \b
     Example:
       semclust simulate --study studies/demo --noise 0.2
+      semclust simulate --study studies/demo --truth themes
     """
     from semclust.evaluation.simulate import (
+        load_themes,
         read_truth,
         simulate_matches,
         simulate_ratings,
@@ -55,7 +61,7 @@ def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, forc
 
     study = Study.open(study_dir)
     seed = study.seed if seed is None else seed
-    theme = read_truth(study, truth or _default_truth(study))
+    theme = load_themes(study, truth) if truth else read_truth(study, _default_truth(study))
     _guard(study.ratings_csv, "coder", force)
     ratings = simulate_ratings(study.read_pairs(), theme, n_coders=coders, noise=noise, seed=seed)
     atomic_write_csv(study.ratings_csv, ratings)

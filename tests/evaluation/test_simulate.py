@@ -72,3 +72,36 @@ def test_simulate_refuses_to_overwrite_real_ratings(run_cli, tmp_path):
     result = run_cli("simulate", "--study", study.root, "--truth", tmp_path / "truth.csv", "--force")
     assert result.exit_code == 0, result.stderr
     assert "alice" not in study.ratings_csv.read_text()
+
+
+def _study_with_pairs(tmp_path) -> Study:
+    images = tmp_path / "images"
+    images.mkdir()
+    study = Study.create(tmp_path / "study", images)
+    ids = list(THEME.index)
+    study.write_images(pd.DataFrame({"image_id": ids, "path": [f"{i}.jpg" for i in ids], "sha256": "",
+                                     "width": 1, "height": 1, "status": "ok", "error": ""}))
+    pairs_frame(40).to_csv(study.pairs_csv, index=False)
+    return study
+
+
+def test_simulate_draws_themes_from_an_imported_truth(run_cli, tmp_path):
+    study = _study_with_pairs(tmp_path)
+    labels = THEME.copy()
+    labels["i11"] = None  # unlabelled: its pairs are not rated
+    study.write_truth("themes", pd.DataFrame({"image_id": labels.index, "label": labels.values}))
+    result = run_cli("simulate", "--study", study.root, "--truth", "themes", "--noise", "0")
+    assert result.exit_code == 0, result.stderr
+    ratings = pd.read_csv(study.ratings_csv).merge(pairs_frame(40), left_on="item_id", right_on="pair_id")
+    assert not (ratings[["image_a", "image_b"]] == "i11").any().any()
+    con = ratings[ratings["dimension"] == "connotative"]
+    same = THEME.loc[con["image_a"]].to_numpy() == THEME.loc[con["image_b"]].to_numpy()
+    assert (con.loc[same, "score"] == 2).all() and (con.loc[~same, "score"] < 2).all()
+
+
+def test_simulate_truth_that_is_neither_a_file_nor_a_truth_exits_2(run_cli, tmp_path):
+    study = _study_with_pairs(tmp_path)
+    result = run_cli("simulate", "--study", study.root, "--truth", "nope")
+    assert result.exit_code == 2 and "no truth 'nope' in study (known: none)" in result.stderr
+    result = run_cli("simulate", "--study", study.root, "--truth", tmp_path / "missing.csv")
+    assert result.exit_code == 2 and "file not found" in result.stderr
