@@ -1,6 +1,8 @@
 """``semclust truth import`` and ``semclust evaluate``: a researcher's ground truth."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
@@ -25,17 +27,20 @@ def truth():
 @click.option("--key", type=click.Choice(["image_id", "path"]),
               help="Column naming the images: image_id, or path relative to the image root as in "
               "images.csv (default: image_id if FILE has it, else path).")
+@click.option("--label-column", default="label", show_default=True,
+              help="Column holding each image's class (e.g. theme).")
 @click.option("--force", is_flag=True, help="Replace an existing truth of that name.")
-def import_truth(file, study_path, name, key, force):
+def import_truth(file, study_path, name, key, label_column, force):
     """Import a CSV of one class per image as truth/<name>.csv (image_id, label).
 
-    FILE needs a `label` column and a key column (image_id or path). An empty
+    FILE needs a label column (`label`, or --label-column) and a key column (image_id or path). An empty
     label means unlabelled. Unknown images, an image given twice and an empty
     file are errors (exit 2) naming the rows, the header being row 1.
 
     \b
     Example:
       semclust truth import themes.csv --study studies/demo --name themes --key path
+      semclust truth import data/demo/truth.csv --study studies/demo --name themes --label-column theme
     """
     from semclust.evaluation.truth import read_truth_file, truth_from_table
     from semclust.pipeline.study import Study, UserError
@@ -44,8 +49,13 @@ def import_truth(file, study_path, name, key, force):
     path = study.truth_path(name)
     if path.is_file() and not force:
         raise UserError(f"truth {name!r} exists ({path}): give --force to replace it")
-    table = truth_from_table(read_truth_file(file), study.read_images(), key=key,
-                             image_root=study.image_root)
+    table = read_truth_file(file)
+    if label_column != "label":
+        if label_column not in table.columns:
+            raise UserError(f"{Path(file).name}: no column {label_column!r} "
+                            f"(columns: {', '.join(table.columns)})")
+        table = table.drop(columns=["label"], errors="ignore").rename(columns={label_column: "label"})
+    table = truth_from_table(table, study.read_images(), key=key, image_root=study.image_root)
     study.write_truth(name, table)
     labelled = table["label"].dropna()
     counts = labelled.value_counts()

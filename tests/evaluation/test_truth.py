@@ -364,3 +364,23 @@ def test_truth_import_with_a_key_the_file_lacks_exits_2(run_cli, tmp_path):
     file = write(tmp_path / "t.csv", "path,label\nsub/img00.jpg,a\n")
     result = run_cli("truth", "import", file, "--study", study.root, "--name", "t", "--key", "image_id")
     assert result.exit_code == 2 and "no 'image_id' column" in result.stderr
+
+
+def test_truth_import_takes_the_label_from_another_column(tmp_path, run_cli):
+    from semclust.pipeline.study import Study
+
+    images = tmp_path / "images"
+    images.mkdir()
+    from PIL import Image
+    for i in range(3):
+        Image.new("RGB", (8, 8), (i * 80, 0, 0)).save(images / f"{i}.png")
+    assert run_cli("ingest", images, "--study", tmp_path / "s").exit_code == 0
+    (tmp_path / "t.csv").write_text("path,theme\n0.png,sea\n1.png,sky\n2.png,\n")
+    result = run_cli("truth", "import", tmp_path / "t.csv", "--study", tmp_path / "s", "--name", "themes",
+                     "--label-column", "theme")
+    assert result.exit_code == 0, result.stderr
+    truth = Study.open(tmp_path / "s").read_truth("themes")
+    assert truth["label"].tolist()[:2] == ["sea", "sky"] and truth["label"].isna().sum() == 1
+    wrong = run_cli("truth", "import", tmp_path / "t.csv", "--study", tmp_path / "s", "--name", "x",
+                    "--label-column", "mood")
+    assert wrong.exit_code == 2 and "no column 'mood' (columns: path, theme)" in wrong.stderr
