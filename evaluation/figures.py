@@ -23,6 +23,36 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
+def family_boxplots(grid: pd.DataFrame, path: Path) -> Path:
+    """Box plots of the quality score s_s - s_d per method family, one panel per dimension.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        One row per clustering and dimension with ``dimension``, ``family`` (see
+        :func:`semclust.evaluation.families.method_family`) and ``score``; only
+        valid results should be passed. A family with one clustering shows as a line.
+    path : Path
+        Output PNG; a dashed line marks 0, the value of a random clustering.
+    """
+    families = sorted(grid["family"].dropna().unique()) or ["-"]
+    fig = _figure(10, 1.2 + 0.45 * len(families))
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, dim in zip(axes, DIMENSION_NAMES):
+        sub = grid[grid["dimension"] == dim]
+        data = [sub[sub["family"] == f]["score"].dropna().to_numpy() for f in families]
+        keep = [i for i, d in enumerate(data) if len(d)]
+        if keep:
+            ax.boxplot([data[i] for i in keep], positions=keep, orientation="horizontal", widths=0.6,
+                       manage_ticks=False)
+        ax.axvline(0, color="grey", ls="--", lw=1)
+        ax.set_yticks(range(len(families)), families)
+        ax.set_xlabel("s_same - s_diff")
+        ax.set_title(f"{dim} quality by method")
+    fig.savefig(path)
+    return path
+
+
 def quality_boxplots(grid: pd.DataFrame, path: Path) -> Path:
     """Box plots of the quality score s_s - s_d by embedding and min cluster size.
 

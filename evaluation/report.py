@@ -16,9 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from semclust.evaluation.agreement import agreement_by_dimension
+from semclust.evaluation.families import method_family
 from semclust.evaluation.inputs import read_matches, read_ratings, study_sets
 from semclust.evaluation.interpretability import interpretability
 from semclust.evaluation.quality import quality_grid
+from semclust.evaluation.truth import evaluate_study
 from semclust.pipeline.study import Study, iter_jsonl, now_iso, toolkit_version
 from semclust.resources import templates_dir
 from semclust.vocabulary import CONSENSUS_ROUND, INDEPENDENT_ROUND
@@ -77,6 +79,7 @@ def grid_rows(study: Study, grid: dict) -> pd.DataFrame:
             rows.append({
                 "clustering": cid, "embedding": entry.get("embedding"),
                 "embedding_kind": _embedding_kind(study, entry.get("embedding")),
+                "family": method_family(study, cid),
                 "reduction": ", ".join(f"{k}={v}" for k, v in reduction.items()),
                 "clusterer": clusterer.get("method", ""),
                 "min_cluster_size": clusterer.get("min_cluster_size"),
@@ -99,6 +102,29 @@ def grid_table(rows: pd.DataFrame) -> list[dict]:
                         ci=con["ci"], p_value=con["p_value"]).reset_index()
     table = table.sort_values(["valid", "connotative"], ascending=[False, False], na_position="last")
     return table.to_dict("records")
+
+
+def truth_tables(study: Study) -> list[dict]:
+    """Per imported truth: every clustering's coverage, K, Hungarian accuracy, purity and ARI.
+
+    Accuracy and ARI are given for both noise policies (noise as wrong / one more
+    cluster, and clustered images only); docs/evaluation.md defines them.
+    """
+    tables = []
+    for name in study.list_truths():
+        result = evaluate_study(study, name, "all", noise="both")
+        rows = []
+        for cid, entry in result["clusterings"].items():
+            whole, clustered = entry["as-cluster"], entry["exclude"]
+            rows.append({"clustering": cid, "family": method_family(study, cid), "n": whole["n"],
+                         "coverage": whole["coverage"], "k_pred": whole["k_pred"],
+                         "k_true": whole["k_true"], "accuracy": whole["accuracy"],
+                         "accuracy_clustered": clustered["accuracy"], "purity": clustered["purity"],
+                         "ari": whole["ari"], "ari_clustered": clustered["ari"],
+                         "note": whole["note"] or clustered["note"]})
+        rows.sort(key=lambda r: -1 if r["accuracy"] is None else r["accuracy"], reverse=True)
+        tables.append({"truth": name, "n_labelled": result["n_truth_labelled"], "rows": rows})
+    return tables
 
 
 def choose_clustering(study: Study, table: list[dict], requested: str | None) -> str | None:
@@ -236,13 +262,15 @@ def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1
         valid = rows[rows["valid"].astype(bool)] if not rows.empty else rows
         if len(valid):
             figures.quality_boxplots(valid, out_dir / "quality_boxplots.png")
-            context["figures"]["quality"] = "quality_boxplots.png"
+            figures.family_boxplots(valid, out_dir / "quality_by_family.png")
+            context["figures"].update(quality="quality_boxplots.png", families="quality_by_family.png")
         else:
             context["notes"].append("No clustering has 25 same- and 25 different-cluster rated "
                                     "pairs yet: no quality figure (see `semclust sample plan`).")
     else:
         context["notes"].append("No ratings (exports/ratings.csv) or no clusterings yet.")
     context["grid"] = table
+    context["truth"] = truth_tables(study)
     chosen = choose_clustering(study, table, clustering)
     context["clustering"] = chosen
     if chosen and matches is not None and study.sets_csv(chosen).is_file():

@@ -128,3 +128,25 @@ def test_report_figures_render_in_headless_chromium(chromium, report_path, test_
     assert len(figures) == 4
     broken = [s for s in sizes if not s[1] or s[2] == 0]
     assert not broken, f"images that did not render: {broken}"
+
+
+def test_report_compares_method_families_and_shows_each_truth(tmp_path):
+    study, theme = build_study(tmp_path)
+    study.write_truth("themes", pd.DataFrame({"image_id": theme.index, "label": theme.values}))
+    path = build_report(study, bootstrap=0)
+    html = path.read_text()
+    assert (path.parent / "quality_by_family.png").is_file()
+    assert "text: demo [demo] · HDBSCAN" in html and "image: tiny-cnn · HDBSCAN" in html
+    truth = html[html.index('id="truth-themes"'):]
+    assert truth.index("text--good") < truth.index("pixels--half")  # best accuracy first
+    good_row = truth[truth.index("text--good"):].split("</tr>")[0]
+    assert "100%" in good_row and "4 (4)" in good_row and "1.00" in good_row
+
+
+def test_method_family_names_the_describer_and_the_way_groups_were_made(tmp_path):
+    from semclust.evaluation.families import method_name
+
+    assert method_name({"clusterer": {"method": "hdbscan"}, "reduction": {"method": "umap"}}) == "HDBSCAN"
+    assert method_name({"clusterer": {"method": "kmeans"}, "reduction": {"method": "none"}}) == \
+        "KMeans on the raw embedding"
+    assert method_name({"classifier": {"method": "text"}}) == "classify (text)"
