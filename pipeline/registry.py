@@ -228,3 +228,19 @@ def choice(*options: str) -> Callable[[Any], list]:
             raise ValueError(f"expected {' or '.join(options)}, got {value!r}")
         return [value]
     return check
+
+
+@dataclass(frozen=True)
+class Classifier(Method):
+    """A zero-shot classifier: a study's images -> one of the researcher's classes each, or -1.
+
+    ``step_id(params)`` is the middle part of the clustering id (``classify-text``);
+    ``subject(params) -> str`` its first part (the embedding or the model it
+    classifies with). ``predict(study, classes, params, runtime, echo) ->
+    Prediction`` (:class:`semclust.pipeline.classifiers.classify.Prediction`):
+    ``params`` are the checked settings that define the result, ``runtime`` the
+    options that do not change it (device, batch size, endpoint, retries).
+    """
+
+    subject: Callable[[dict], str] = None
+    predict: Callable = None

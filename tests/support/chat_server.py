@@ -6,8 +6,9 @@ counts requests and successful answers per image, and can be scripted per image
 to misbehave: ``"429"`` (with ``Retry-After``), ``"500"``, ``"hang"`` (answer
 later than the client's timeout), ``"garbage"`` (200 with a body that is not
 JSON), ``"garbage-json"`` (200 with JSON that is no completion), ``"empty"``
-(200 with empty content). Each scripted action is used once, in order; then the
-image gets normal answers.
+(200 with empty content), or ``"say:<text>"`` (200 with exactly ``<text>`` as the
+answer, e.g. ``"say:protset"`` to test how a classifier maps a misspelt class).
+Each scripted action is used once, in order; then the image gets normal answers.
 """
 from __future__ import annotations
 
@@ -106,7 +107,8 @@ class ChatServer:
         if action == "garbage-json":
             return _send(handler, 200, {"unexpected": True})
         time.sleep(self.hang_s if action == "hang" else self.delay)
-        content = "" if action == "empty" else answer_text(sha)
+        content = ("" if action == "empty" else action[4:] if action.startswith("say:")
+                   else answer_text(sha))
         completion = {
             "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", ""),
@@ -115,7 +117,7 @@ class ChatServer:
             "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
         }
         _send(handler, 200, completion)
-        if action == "ok":
+        if action == "ok" or action.startswith("say:"):
             with self.lock:
                 self.successes[sha] += 1
 
