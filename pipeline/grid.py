@@ -178,15 +178,16 @@ def _prepare_data(X, jobs: list[Job], grid: Grid, seed: int, echo) -> tuple[dict
             raise UserError(f"{grid.source.name}: {method}: {exc}") from None
         for step, (data, note) in zip(steps, prepared):
             payload[step], notes[step] = data, note
-            if note["n_components_kept"] > reducing.MANY_DIMENSIONS:
+            density = any(j.clusterer.method == "hdbscan" for j in jobs if j.reduction == step)
+            if density and note["n_components_kept"] > reducing.MANY_DIMENSIONS:
                 echo(f"warning: {step.id} leaves {note['n_components_kept']} dimensions "
                      f"(> {reducing.MANY_DIMENSIONS}): HDBSCAN gets very slow there")
     return payload, notes
 
 
 def _write(study: Study, job: Job, config: dict, ids, labels, texts, kw_source: str,
-           stop_words, red_note: dict, seconds: dict, meta: dict) -> dict:
-    """Write one clustering folder; returns its summary."""
+           stop_words, red_note: dict, seconds: dict, meta: dict, extra: dict | None = None) -> dict:
+    """Write one clustering folder; returns its summary. ``extra``: more top-level params.json keys."""
     labels_s = pd.Series(labels, name="cluster")
     if texts is not None:
         keywords = kw.cluster_keywords(texts, labels_s, k=config["keywords"]["k"],
@@ -203,12 +204,40 @@ def _write(study: Study, job: Job, config: dict, ids, labels, texts, kw_source: 
         "keywords": {"source": kw_source, "k": config["keywords"]["k"],
                      "tfidf": kw.TFIDF_SETTINGS, "stopwords": config["keywords"]["stopwords"]},
         **meta,
+        **(extra or {}),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "created_at": now_iso(),
     }
     frame = pd.DataFrame({"image_id": list(ids), "cluster": labels_s.astype(int)})
     study.write_clustering(job.clustering_id, frame, params, keywords, summary)
     return summary
+
+
+def _meta(embedding: str, shape: tuple, info: dict, seed: int, grid: Grid) -> dict:
+    """The params.json keys that describe the run rather than the clustering."""
+    return {"embedding": {"id": embedding, "n_images": int(shape[0]), "dim": int(shape[1]),
+                          "info": info},
+            "seed": seed, "grid_file": str(grid.source), "versions": library_versions(),
+            "toolkit_version": toolkit_version()}
+
+
+def write_clustering_folder(study: Study, grid: Grid, job: Job, ids, labels, shape: tuple,
+                            reduction_note: dict, seconds: dict, extra: dict | None = None) -> dict:
+    """Write one ``clusterings/<id>/`` folder exactly as `semclust cluster` does.
+
+    For callers that reduce and cluster outside :func:`run_grid` (``semclust
+    search --materialize``). ``grid`` supplies the seed and the keyword settings
+    (its ``source`` is recorded as ``grid_file``), ``shape`` is the embedding's
+    ``(n, dim)``, ``reduction_note`` the reducer's note (at least
+    ``n_components_kept``), ``seconds`` e.g. ``{"reduce": .., "cluster": ..}`` and
+    ``extra`` more top-level keys of params.json. Returns the summary.
+    """
+    seed = grid.seed if grid.seed is not None else study.seed
+    info = study.read_embedding_info(job.embedding)
+    texts, kw_source = _keyword_texts(study, grid, info, list(ids))
+    return _write(study, job, job_config(job, grid, seed), ids, labels, texts, kw_source,
+                  kw.default_stop_words(grid.stopwords), reduction_note, seconds,
+                  _meta(job.embedding, shape, info, seed, grid), extra)
 
 
 def _run_embedding(study: Study, grid: Grid, embedding: str, jobs: list[Job], force: bool,
@@ -239,10 +268,7 @@ def _run_embedding(study: Study, grid: Grid, embedding: str, jobs: list[Job], fo
         echo(f"{embedding}: {kw_source}")
     stop_words = kw.default_stop_words(grid.stopwords)
     payload, notes = _prepare_data(X, pending, grid, seed, echo)
-    meta = {"embedding": {"id": embedding, "n_images": int(len(X)), "dim": int(X.shape[1]),
-                          "info": info},
-            "seed": seed, "grid_file": str(grid.source), "versions": library_versions(),
-            "toolkit_version": toolkit_version()}
+    meta = _meta(embedding, X.shape, info, seed, grid)
     by_reduction: dict[Step, list[Job]] = {}
     for job in pending:
         by_reduction.setdefault(job.reduction, []).append(job)

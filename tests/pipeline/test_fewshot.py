@@ -106,33 +106,17 @@ def test_draw_takes_shots_of_every_class_and_evaluate_checks_repeats():
 
 
 # --- the demo (issue acceptance: 10-shot logreg on the demo's text embedding > .9) ----------
-DEMO_CLASSES = {
-    "arctic": "melting sea ice, glaciers and polar animals in a warming Arctic",
-    "conference": "leaders, delegates and officials meeting at a climate summit or negotiation",
-    "infographic": "charts, graphs and data visualisations of climate science",
-    "nature": "landscapes, forests and wildlife in the beauty of the natural world",
-    "ocean_plastic": "plastic waste and litter polluting the sea and beaches",
-    "protest": "people marching with signs and banners demanding climate action",
-    "renewable_energy": "solar panels, wind turbines and clean power technology",
-    "wildfire": "forests burning, flames and smoke from fires in a hot, dry climate",
-}
 
 
 @pytest.mark.slow
-def test_demo_fewshot_logreg_above_90_and_classify_text_accuracy(run_cli, tmp_path):
+def test_demo_fewshot_logreg_above_90_and_classify_text_accuracy(run_cli, demo_study):
+    """`semclust demo` imported the demo themes as the truth `themes` and ran classify text."""
     import yaml
 
     from semclust.annotate.cli.demo import EMBEDDING
-    from semclust.cli import main
     from semclust.resources import demo_dir
 
-    study_dir = tmp_path / "demo"
-    assert main(["demo", "--no-serve", "--study", str(study_dir)]) == 0
-    study = Study.open(study_dir)
-    paths = study.read_images().set_index("path")["image_id"]
-    truth = pd.read_csv(demo_dir() / "truth.csv")
-    study.write_truth("themes", pd.DataFrame({"image_id": truth["path"].map(paths),
-                                              "label": truth["theme"]}))
+    study, study_dir = demo_study, demo_study.root
 
     result = run_cli("fewshot", "--study", study_dir, "--embedding", EMBEDDING, "--truth", "themes",
                      "--shots", "10", "--classifier", "logreg")
@@ -143,14 +127,9 @@ def test_demo_fewshot_logreg_above_90_and_classify_text_accuracy(run_cli, tmp_pa
                 f"+- {results['accuracy']['sd']:.3f}")
     assert results["accuracy"]["mean"] > 0.9, measured  # measured .971 +- .023
 
-    classes = tmp_path / "themes.yaml"
-    classes.write_text(yaml.safe_dump([{"name": k.replace("_", " "), "definition": v}
-                                       for k, v in DEMO_CLASSES.items()]))
-    result = run_cli("classify", "text", "--study", study_dir, "--classes", classes,
-                     "--embedding", EMBEDDING)
-    assert result.exit_code == 0, result.stderr
+    classes = demo_dir() / "themes.yaml"  # shipped; `semclust demo` already classified with it
     labels = study.read_labels(f"{EMBEDDING}--classify-text--themes")
-    names = [k for k in DEMO_CLASSES]
+    names = [c["name"].replace(" ", "_") for c in yaml.safe_load(classes.read_text())]
     predicted = labels["cluster"].map(lambda c: names[c] if c >= 0 else None)
     expected = labels["image_id"].map(study.read_truth("themes").set_index("image_id")["label"])
     accuracy = float((predicted == expected).mean())
