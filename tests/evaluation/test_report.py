@@ -150,3 +150,23 @@ def test_method_family_names_the_describer_and_the_way_groups_were_made(tmp_path
     assert method_name({"clusterer": {"method": "kmeans"}, "reduction": {"method": "none"}}) == \
         "KMeans on the raw embedding"
     assert method_name({"classifier": {"method": "text"}}) == "classify (text)"
+
+
+def test_two_describers_make_two_method_families(tmp_path):
+    """The reference study's Figure 7: GPT-4 and LLaVA descriptions under the same settings."""
+    import json
+
+    from semclust.evaluation.families import method_family
+
+    study, theme = build_study(tmp_path)
+    ids = list(theme.index)
+    for describer, model in (("gpt4", "gpt-4o"), ("llava", "llava-1.5-7b")):
+        study.descriptions_dir.mkdir(exist_ok=True)
+        study.description_path(describer).write_text(
+            json.dumps({"image_id": ids[0], "model": model, "prompt": "p", "text": "t"}) + "\n")
+        study.write_embeddings(describer, np.zeros((len(ids), 2)), ids, {"source": f"descriptions:{describer}"})
+        study.write_clustering(f"{describer}--x", pd.DataFrame({"image_id": ids, "cluster": 0}),
+                               {"embedding": {"id": describer}, "clusterer": {"method": "hdbscan"}},
+                               pd.DataFrame(columns=["cluster", "rank", "term", "score"]), {})
+    assert method_family(study, "gpt4--x") == "text: gpt-4o [gpt4] · HDBSCAN"
+    assert method_family(study, "llava--x") == "text: llava-1.5-7b [llava] · HDBSCAN"
