@@ -11,6 +11,7 @@ import functools
 import click
 
 from semclust.extras import needs
+from semclust.pipeline.cli._options import openai_endpoint
 
 
 def _common(command):
@@ -131,17 +132,7 @@ def clip(study_dir, classes_path, clustering_id, force, keywords_from, quiet, mo
 @click.option("--retry-failed", is_flag=True, help="Ask again for images whose earlier answer failed.")
 @click.option("--limit", type=click.IntRange(min=0), default=None,
               help="Ask for at most this many images now (the rest get -1 until a later run).")
-@click.option("--base-url", default=None, help="[openai] Endpoint, e.g. http://localhost:8000/v1.")
-@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-              help="[openai] Environment variable that holds the API key.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
-              help="[openai] Requests in flight.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
-              show_default=True, help="[openai] Seconds per request.")
-@click.option("--max-retries", type=click.IntRange(min=0), default=5, show_default=True,
-              help="[openai] Retries on 429/5xx/timeouts.")
-@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="[openai] First retry wait in seconds (doubles each retry).")
+@openai_endpoint
 @click.option("--max-tokens", type=click.IntRange(min=1), default=32, show_default=True,
               help="Longest answer in tokens.")
 @click.option("--temperature", type=float, default=0.0, show_default=True,
@@ -152,8 +143,7 @@ def clip(study_dir, classes_path, clustering_id, force, keywords_from, quiet, mo
 @click.option("--dtype", default="auto", show_default=True,
               type=click.Choice(["auto", "float32", "float16", "bfloat16"]), help="[hf] Weights dtype.")
 def vlm(study_dir, classes_path, clustering_id, force, keywords_from, quiet, backend, model, cutoff,
-        retry_failed, limit, base_url, api_key_env, concurrency, timeout, max_retries, backoff,
-        max_tokens, temperature, batch_size, device, dtype):
+        retry_failed, limit, endpoint, max_tokens, temperature, batch_size, device, dtype):
     """Ask a vision-language model which class each image belongs to.
 
     The prompt lists the classes and asks to "Answer with exactly one of: ...".
@@ -167,9 +157,7 @@ def vlm(study_dir, classes_path, clustering_id, force, keywords_from, quiet, bac
           --base-url http://localhost:8000/v1 --model llava-hf/llava-1.5-7b-hf
     """
     if backend == "openai":
-        options = {"base_url": base_url, "api_key_env": api_key_env, "concurrency": concurrency,
-                   "timeout": timeout, "max_retries": max_retries, "backoff_base": backoff,
-                   "max_tokens": max_tokens, "temperature": temperature}
+        options = {**endpoint, "max_tokens": max_tokens, "temperature": temperature}
     else:
         options = {"batch_size": batch_size, "device": device, "dtype": dtype,
                    "max_new_tokens": max_tokens}

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from semclust.pipeline.cli._options import openai_endpoint
 from semclust.pipeline.describers import BACKENDS
 from semclust.pipeline.study import UserError
 
@@ -28,18 +29,7 @@ from semclust.pipeline.study import UserError
               help="Ask again for images whose description `semclust descriptions check` flagged.")
 @click.option("--limit", type=click.IntRange(min=0), default=None,
               help="Request at most this many images now (try a paid API on a few first).")
-@click.option("--base-url", default=None, help="[openai] Endpoint, e.g. http://localhost:8000/v1.")
-@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-              help="[openai] Environment variable that holds the API key.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
-              help="[openai] Requests in flight.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
-              show_default=True, help="[openai] Seconds per request.")
-@click.option("--max-retries", type=click.IntRange(min=0), default=5, show_default=True,
-              help="[openai] Retries on 429/5xx/timeouts.")
-@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="[openai] First retry wait in seconds (doubles each retry) unless the "
-                   "server sends Retry-After.")
+@openai_endpoint
 @click.option("--max-tokens", type=click.IntRange(min=1), default=None,
               help="Longest answer in tokens [default: 512 openai, 256 hf].")
 @click.option("--temperature", type=float, default=0.0, show_default=True,
@@ -52,9 +42,8 @@ from semclust.pipeline.study import UserError
               help="[hf] Weights dtype (auto: bfloat16 on GPU, float32 on CPU).")
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
               help="[file] CSV or JSONL with `text` and `image_id` or `path`.")
-def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry_failed, retry_flagged, limit,
-             base_url, api_key_env, concurrency, timeout, max_retries, backoff, max_tokens,
-             temperature, batch_size, device, dtype, input_path):
+def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry_failed, retry_flagged,
+             limit, endpoint, max_tokens, temperature, batch_size, device, dtype, input_path):
     """Describe every image of a study with a vision-language model (or import descriptions).
 
     Writes descriptions/<id>.jsonl, one record per image, appended as each answer
@@ -83,9 +72,7 @@ def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry
     if prompt_file:
         prompt = _read_prompt(Path(prompt_file))
     if backend == "openai":
-        options = dict(model=model, base_url=base_url, api_key_env=api_key_env,
-                       concurrency=concurrency, timeout=timeout, max_retries=max_retries,
-                       backoff_base=backoff, max_tokens=max_tokens or 512, temperature=temperature)
+        options = dict(model=model, **endpoint, max_tokens=max_tokens or 512, temperature=temperature)
     elif backend == "hf":
         options = dict(model=model, batch_size=batch_size, device=device, dtype=dtype,
                        max_new_tokens=max_tokens or 256)
