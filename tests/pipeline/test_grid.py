@@ -173,16 +173,16 @@ def test_grid_reports_how_many_components_pca_variance_kept(study, tmp_path):
     assert not any("warning" in n for n in notes)  # 31 dimensions: no warning
 
 
-def test_grid_warns_when_reduction_leaves_more_than_50_dimensions(tmp_path):
+def test_grid_warns_when_hdbscan_gets_more_than_50_dimensions_and_only_then(tmp_path):
     study = Study.create(tmp_path / "s", tmp_path)
     X, _ = planted(120, 64, 3, seed=3)
     study.write_embeddings("wide", X, [f"i{i}" for i in range(120)], {"source": "images"})
     path = tmp_path / "wide.yaml"
-    path.write_text("reductions: [{method: pca, n_components: 55}]\n"
-                    "clusterers: [{method: kmeans, k: 3}]\n")
-    notes = []
-    run_grid(study, load_grid(path), n_jobs=1, progress=False, echo=notes.append)
-    assert any("warning: pca-c55 leaves 55 dimensions" in n for n in notes)
+    for clusterer, warned in (("{method: hdbscan, min_cluster_size: 10}", True), ("{method: kmeans, k: 3}", False)):
+        path.write_text(f"reductions: [{{method: pca, n_components: 55}}]\nclusterers: [{clusterer}]\n")
+        notes = []
+        run_grid(study, load_grid(path), n_jobs=1, progress=False, echo=notes.append)
+        assert any("warning: pca-c55 leaves 55 dimensions" in n for n in notes) is warned, clusterer
 
 
 @pytest.mark.slow
