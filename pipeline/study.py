@@ -29,6 +29,7 @@ Layout::
                                     truth-aware commands: evaluate, crosstab, fewshot, simulate)
     descriptions/<id>.health.csv    image_id, flagged, reason: degenerate descriptions
     fewshot/<id>/results.json       few-shot classification accuracy over repeated draws
+    searches/<id>/                  a hyperparameter search: trials.csv, best.json, journal.log
 """
 from __future__ import annotations
 
