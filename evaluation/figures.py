@@ -1,12 +1,15 @@
-"""Figures of the study report: each function takes plain data and writes one PNG.
+"""Figures of the study report: each function takes plain data and writes one figure.
 
-matplotlib runs with the non-interactive Agg backend, chosen per figure (no
-global state is changed on import). Every function returns the path it wrote.
+Each figure is written three times beside each other: ``<name>.png`` (at
+``dpi``, default :data:`DPI`), ``<name>.svg`` and ``<name>.pdf`` (vector, for a
+paper). matplotlib runs with the non-interactive Agg backend, chosen per figure
+(no global state is changed on import). Every function returns the PNG path.
+Cluster axes take ``labels`` (cluster id -> name or keywords) when given.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,16 +17,26 @@ import pandas as pd
 from semclust.vocabulary import DIMENSION_NAMES
 
 DIMENSION_COLOURS = {"denotative": "#4C72B0", "connotative": "#DD8452"}
-DPI = 110
+DPI = 200
+FORMATS = (".png", ".svg", ".pdf")
 
 
 def _figure(width: float, height: float):
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return Figure(figsize=(width, height), layout="constrained")
 
 
-def family_boxplots(grid: pd.DataFrame, path: Path) -> Path:
+def _save(fig, path: Path, dpi: int | None) -> Path:
+    """Write ``fig`` as PNG (at ``dpi``), SVG and PDF next to ``path``; returns the PNG path."""
+    path = Path(path).with_suffix(".png")
+    for suffix in FORMATS:
+        fig.savefig(path.with_suffix(suffix), dpi=dpi or DPI,
+                    metadata={"Date": None} if suffix == ".svg" else None)
+    return path
+
+
+def family_boxplots(grid: pd.DataFrame, path: Path, dpi: int | None = None) -> Path:
     """Box plots of the quality score s_s - s_d per method family, one panel per dimension.
 
     Parameters
@@ -49,11 +62,10 @@ def family_boxplots(grid: pd.DataFrame, path: Path) -> Path:
         ax.set_yticks(range(len(families)), families)
         ax.set_xlabel("s_same - s_diff")
         ax.set_title(f"{dim} quality by method")
-    fig.savefig(path)
-    return path
+    return _save(fig, path, dpi)
 
 
-def quality_boxplots(grid: pd.DataFrame, path: Path) -> Path:
+def quality_boxplots(grid: pd.DataFrame, path: Path, dpi: int | None = None) -> Path:
     """Box plots of the quality score s_s - s_d by embedding and min cluster size.
 
     Parameters
@@ -92,38 +104,49 @@ def quality_boxplots(grid: pd.DataFrame, path: Path) -> Path:
         ax.set_title(f"{dim} quality")
     axes[0].set_ylabel("s_same - s_diff")
     axes[1].legend(title="embedding", loc="best")
-    fig.savefig(path)
-    return path
+    return _save(fig, path, dpi)
 
 
-def precision_recall_bars(per_cluster: dict, path: Path) -> Path:
-    """Grouped bars of precision and recall per cluster of the matching test."""
+def _label(labels: dict | None, cluster) -> str:
+    text = (labels or {}).get(str(cluster), str(cluster))
+    return text if len(text) <= 40 else text[:39] + "\u2026"
+
+
+def precision_recall_bars(per_cluster: dict, path: Path, labels: dict | None = None,
+                          dpi: int | None = None) -> Path:
+    """Horizontal grouped bars of precision and recall per cluster of the matching test.
+
+    ``labels`` maps a cluster id (str) to its axis label (name, or id and keywords).
+    """
     clusters = sorted(per_cluster, key=lambda c: int(c))
     precision = [per_cluster[c]["precision"] or 0 for c in clusters]
     recall = [per_cluster[c]["recall"] or 0 for c in clusters]
-    fig = _figure(max(6, 0.35 * len(clusters) + 2), 3.2)
+    fig = _figure(8, 1.2 + 0.45 * len(clusters))
     ax = fig.subplots()
-    x = np.arange(len(clusters))
-    ax.bar(x - 0.2, precision, 0.4, label="precision", color="#4C72B0")
-    ax.bar(x + 0.2, recall, 0.4, label="recall", color="#DD8452")
-    ax.set_xticks(x, clusters)
-    ax.set_xlabel("cluster")
-    ax.set_ylim(0, 1.05)
-    ax.legend(loc="lower right")
-    fig.savefig(path)
-    return path
+    y = np.arange(len(clusters))
+    ax.barh(y - 0.2, precision, 0.4, label="precision", color="#4C72B0")
+    ax.barh(y + 0.2, recall, 0.4, label="recall", color="#DD8452")
+    ax.set_yticks(y, [_label(labels, c) for c in clusters])
+    ax.invert_yaxis()
+    ax.set_ylabel("cluster")
+    ax.set_xlim(0, 1.05)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return _save(fig, path, dpi)
 
 
-def confusion_heatmap(confusion: dict, path: Path) -> Path:
+def confusion_heatmap(confusion: dict, path: Path, labels: dict | None = None,
+                      dpi: int | None = None) -> Path:
     """Heat map of the matching confusion matrix (rows: true cluster, columns: label)."""
     clusters = [str(c) for c in confusion["clusters"]]
+    names = [_label(labels, c) for c in clusters]
     counts = np.asarray(confusion["counts"], dtype=float)
-    side = max(4, 0.3 * len(clusters) + 2)
-    fig = _figure(side + 1, side)
+    side = max(4, 0.35 * len(clusters) + 2)
+    longest = max((len(n) for n in names), default=1)
+    fig = _figure(side + 1 + 0.06 * longest, side + 0.06 * longest)
     ax = fig.subplots()
     image = ax.imshow(counts, cmap="Blues")
-    ax.set_xticks(range(len(clusters)), clusters, rotation=90)
-    ax.set_yticks(range(len(clusters)), clusters)
+    ax.set_xticks(range(len(clusters)), names, rotation=90)
+    ax.set_yticks(range(len(clusters)), names)
     ax.set_xlabel("label chosen by evaluators")
     ax.set_ylabel("cluster the set was drawn from")
     if len(clusters) <= 20:
@@ -132,11 +155,10 @@ def confusion_heatmap(confusion: dict, path: Path) -> Path:
                 ax.text(j, i, int(value), ha="center", va="center",
                         color="white" if value > counts.max() / 2 else "black", fontsize=8)
     fig.colorbar(image, ax=ax, shrink=0.8, label="sets")
-    fig.savefig(path)
-    return path
+    return _save(fig, path, dpi)
 
 
-def agreement_bars(rows: Sequence[dict], path: Path) -> Path:
+def agreement_bars(rows: Sequence[dict], path: Path, dpi: int | None = None) -> Path:
     """Krippendorff's alpha with its 95% bootstrap interval per phase and dimension.
 
     ``rows``: dicts with ``phase``, ``dimension``, ``alpha`` and ``ci`` ([low, high] or None).
@@ -162,5 +184,4 @@ def agreement_bars(rows: Sequence[dict], path: Path) -> Path:
     ax.axhline(0.667, color="grey", ls=":", lw=1)
     ax.set_ylim(min(0, ax.get_ylim()[0]), 1)
     ax.legend(loc="lower right")
-    fig.savefig(path)
-    return path
+    return _save(fig, path, dpi)

@@ -1,16 +1,16 @@
-"""The study report: ``reports/index.html`` with its PNG figures beside it.
+"""The study report: ``reports/index.html``, ``map.html``, ``methods.md``, figures and tables.
 
 Gathers the study's results through the statistics modules (agreement,
-quality, interpretability), draws the figures (:mod:`evaluation.figures`) and
-renders ``templates/report/index.html``. The page is self-contained apart from
-the PNGs (inline CSS, no scripts, no external fonts), so it can be zipped,
-mailed or archived with the study.
+quality, interpretability), draws the figures (:mod:`evaluation.figures`, PNG,
+SVG and PDF), writes every table as CSV and LaTeX
+(:mod:`evaluation.report_tables`), the galleries and the map
+(:mod:`evaluation.report_map`) and the methods section
+(:mod:`evaluation.methods_text`), and renders ``templates/report/``. The pages
+need no network (inline CSS and scripts, no external fonts; images referenced
+relatively), so the folder can be zipped, mailed or archived with the study.
 """
 from __future__ import annotations
 
-import json
-import platform
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -19,23 +19,23 @@ from semclust.evaluation.agreement import agreement_by_dimension
 from semclust.evaluation.families import method_family
 from semclust.evaluation.inputs import read_matches, read_ratings, study_sets
 from semclust.evaluation.interpretability import interpretability
-from semclust.evaluation.quality import quality_grid
+from semclust.evaluation.methods_text import health_sentence as description_health_sentence  # noqa: F401
+from semclust.evaluation.methods_text import methods_paragraphs, simulated_parts, simulated_sentence
+from semclust.evaluation.quality import N_PERMUTATIONS, quality_grid
+from semclust.evaluation.report_map import cluster_galleries, cluster_labels, cluster_names, map_points
+from semclust.evaluation.report_tables import (
+    agreement_table,
+    clusters_display,
+    grid_display,
+    matching_display,
+    reduction_label,
+    truth_display,
+    write_table,
+)
 from semclust.evaluation.truth import evaluate_study
-from semclust.pipeline.study import Study, iter_jsonl, now_iso, toolkit_version
+from semclust.pipeline.study import Study, now_iso
 from semclust.resources import templates_dir
-from semclust.vocabulary import CONSENSUS_ROUND, INDEPENDENT_ROUND
-
-LIBRARIES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers",
-             "transformers", "torch", "krippendorff")
-GALLERY_IMAGES = 6
-THUMB_SIZE = (200, 200)
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+from semclust.vocabulary import INDEPENDENT_ROUND
 
 
 def agreement_rows(ratings: pd.DataFrame, bootstrap: int, seed: int) -> list[dict]:
@@ -80,7 +80,7 @@ def grid_rows(study: Study, grid: dict) -> pd.DataFrame:
                 "clustering": cid, "embedding": entry.get("embedding"),
                 "embedding_kind": _embedding_kind(study, entry.get("embedding")),
                 "family": method_family(study, cid),
-                "reduction": ", ".join(f"{k}={v}" for k, v in reduction.items()),
+                "reduction": reduction_label(reduction),
                 "clusterer": clusterer.get("method", ""),
                 "min_cluster_size": clusterer.get("min_cluster_size"),
                 "n_clusters": entry["n_clusters"], "noise_fraction": entry["noise_fraction"],
@@ -127,161 +127,186 @@ def truth_tables(study: Study) -> list[dict]:
     return tables
 
 
-def choose_clustering(study: Study, table: list[dict], requested: str | None) -> str | None:
-    """The clustering shown in detail: requested, else the one with matching sets, else the best."""
+def choose_clustering(study: Study, table: list[dict], requested: str | None) -> tuple[str | None, str]:
+    """The clustering shown in detail and a sentence saying why.
+
+    Rule: ``--clustering`` when given; else the valid clustering with the best
+    connotative score (the grid table's first row); else, with no valid score,
+    the only clustering with matching sets; else the first clustering.
+    """
+    ranks = {r["clustering"]: k + 1 for k, r in enumerate(table)}
+    valid = [r for r in table if r["valid"]]
+
+    def rank_text(cid: str) -> str:
+        if cid not in ranks:
+            return ""
+        return f"; it ranks {ranks[cid]} of {len(table)} by connotative quality (valid scores first)"
+
     if requested:
         study.read_labels(requested)  # raises UserError naming the known ones
-        return requested
+        best = f"; the best valid score is {valid[0]['clustering']}'s" \
+            if valid and valid[0]["clustering"] != requested else ""
+        return requested, (f"The clustering shown in detail, {requested}, was chosen with "
+                           f"--clustering{rank_text(requested)}{best}.")
+    if valid:
+        cid = valid[0]["clustering"]
+        return cid, (f"The clustering shown in detail, {cid}, has the best connotative quality among "
+                     f"the {len(valid)} clusterings with a valid score (the default; choose another "
+                     "with --clustering).")
     with_sets = study.list_sets()
     if len(with_sets) == 1:
-        return with_sets[0]
-    valid = [r["clustering"] for r in table if r["valid"]]
-    return valid[0] if valid else (table[0]["clustering"] if table else None)
+        return with_sets[0], (f"No clustering has a valid quality score yet; the one shown, "
+                              f"{with_sets[0]}, is the one with matching sets.")
+    clusterings = [r["clustering"] for r in table] or study.list_clusterings()
+    if not clusterings:
+        return None, ""
+    return clusterings[0], (f"No clustering has a valid quality score yet; the one shown, "
+                            f"{clusterings[0]}, is the first listed.")
 
 
-def gallery(study: Study, clustering: str, out_dir: Path, seed: int,
-            per_cluster: int = GALLERY_IMAGES) -> list[dict]:
-    """Keywords and a random sample of thumbnails for each cluster of ``clustering``.
+def _read(path: Path, reader):
+    return reader(path) if path.is_file() else None
 
-    Thumbnails (at most 200x200 px JPEG) are written to ``out_dir/thumbs``.
-    """
+
+def _quality_section(study, ratings, bootstrap, seed, out_dir, dpi, context) -> list[dict]:
+    """Agreement and grid figures and rows into ``context``; returns the grid table."""
+    from semclust.evaluation import figures
+
+    context["agreement"] = agreement_rows(ratings, bootstrap, seed)
+    figures.agreement_bars(context["agreement"], out_dir / "agreement.png", dpi=dpi)
+    context["figures"]["agreement"] = "agreement.png"
+    rows = grid_rows(study, quality_grid(study, ratings=ratings, seed=seed, progress=True,
+                                         n_permutations=N_PERMUTATIONS))
+    table = grid_table(rows)
+    valid = rows[rows["valid"].astype(bool)] if not rows.empty else rows
+    if len(valid):
+        figures.quality_boxplots(valid, out_dir / "quality_boxplots.png", dpi=dpi)
+        figures.family_boxplots(valid, out_dir / "quality_by_family.png", dpi=dpi)
+        context["figures"].update(quality="quality_boxplots.png", families="quality_by_family.png")
+    else:
+        context["notes"].append("No clustering has 25 same- and 25 different-cluster rated "
+                                "pairs yet: no quality figure (see `semclust sample plan`).")
+    return table
+
+
+def _interpretability(study, chosen, matches, labels, out_dir, dpi, context) -> dict | None:
+    from semclust.evaluation import figures
+
+    if not chosen or matches is None or not study.sets_csv(chosen).is_file():
+        if chosen and matches is not None and study.list_sets():
+            context["notes"].append(f"The matching test was run on {', '.join(study.list_sets())}, "
+                                    f"not on the clustering shown ({chosen}); show it with "
+                                    "--clustering to see its results.")
+        return None
+    result = interpretability(matches, study_sets(study, chosen))
+    figures.precision_recall_bars(result["per_cluster"], out_dir / "precision_recall.png", labels, dpi)
+    figures.confusion_heatmap(result["confusion"], out_dir / "confusion.png", labels, dpi)
+    context["figures"].update(precision_recall="precision_recall.png", confusion="confusion.png")
+    return result
+
+
+def _tables(context: dict, folder: Path) -> dict:
+    """Every table of the page as CSV and LaTeX under ``folder``; the page's copies."""
+    tables = {}
+    if context.get("agreement"):
+        tables["agreement"] = write_table(agreement_table(context["agreement"]), folder, "agreement",
+                                          "Inter-coder agreement, independent round.")
+    if context.get("grid"):
+        tables["grid"] = write_table(grid_display(context["grid"], N_PERMUTATIONS), folder, "grid",
+                                     "Cluster quality s_same - s_diff of every clustering, best first.")
+    for t in context.get("truth", []):
+        t["table"] = write_table(truth_display(t["rows"]), folder, f"truth-{t['truth']}",
+                                 f"Clusterings against the ground truth {t['truth']}.")
+    if context.get("interpretability"):
+        tables["matching"] = write_table(
+            matching_display(context["interpretability"]["per_cluster"], context["cluster_labels"]),
+            folder, "matching", "Precision and recall of the matching test per cluster.")
+    if context.get("clusters"):
+        shown = context["clusters"] + ([context["noise"]] if context.get("noise") else [])
+        tables["clusters"] = write_table(clusters_display(shown), folder, "clusters",
+                                         f"The clusters of {context['clustering']}.")
+    return tables
+
+
+def _write_map(study, chosen, out_dir, seed, env) -> str | None:
+    data = map_points(study, chosen, out_dir, seed)
+    if data is None:
+        return None
+    labels = study.read_labels(chosen)
+    keyword_path = study.clustering_dir(chosen) / "keywords.csv"
+    keywords = study.read_keywords(chosen) if keyword_path.is_file() else pd.DataFrame(
+        columns=["cluster", "rank", "term"])
+    names = cluster_names(study, chosen)
+    clusters = []
+    for cluster, members in labels.groupby("cluster"):
+        terms = keywords[keywords["cluster"] == cluster].sort_values("rank")["term"].astype(str)
+        clusters.append({"id": int(cluster), "size": len(members),
+                         "label": "noise" if cluster < 0 else
+                         names.get(int(cluster)) or f"{cluster}: {', '.join(terms[:3])}"})
+    html = env.get_template("report/map.html").render(
+        study=study.config, clustering=chosen, how=data["how"],
+        data={"points": data["points"], "clusters": clusters})
+    (out_dir / "map.html").write_text(html, encoding="utf-8")
+    return "map.html"
+
+
+def _display_width(png: Path, dpi: int | None) -> int | None:
+    """CSS width showing a PNG at the size of a 110-dpi figure, whatever ``dpi`` it was drawn at."""
     from PIL import Image
 
-    labels = study.read_labels(clustering)
-    keyword_path = study.clustering_dir(clustering) / "keywords.csv"
-    keywords = study.read_keywords(clustering) if keyword_path.is_file() else pd.DataFrame(
-        columns=["cluster", "rank", "term"])
-    paths = study.read_images().set_index("image_id")["path"]
-    (out_dir / "thumbs").mkdir(parents=True, exist_ok=True)
-    clusters = []
-    for cluster, members in labels[labels["cluster"] >= 0].groupby("cluster"):
-        sample = members.sample(min(per_cluster, len(members)), random_state=seed)
-        thumbs = []
-        for image_id in sample["image_id"]:
-            target = out_dir / "thumbs" / f"{image_id}.jpg"
-            if not target.is_file():
-                try:
-                    with Image.open(study.image_path(paths[image_id])) as img:
-                        img.thumbnail(THUMB_SIZE)
-                        img.convert("RGB").save(target, quality=85)
-                except (OSError, KeyError):
-                    continue
-            thumbs.append(f"thumbs/{image_id}.jpg")
-        terms = keywords[keywords["cluster"] == cluster].sort_values("rank")["term"].tolist()
-        clusters.append({"cluster": int(cluster), "size": len(members), "keywords": terms,
-                         "thumbs": thumbs})
-    return clusters
+    from semclust.evaluation.figures import DPI
 
-
-def _first_description(study: Study, embedding_info: dict) -> dict:
-    source = embedding_info.get("source", "")
-    if not source.startswith("descriptions:"):
-        return {}
-    path = study.description_path(source.split(":", 1)[1])
-    return next(iter_jsonl(path), {}) if path.is_file() else {}
-
-
-def description_health_sentence(study: Study, describer_id: str) -> str:
-    """How many of a describer's descriptions the health check flagged (or that it never ran)."""
-    health = study.read_health(describer_id)
-    if health is None:
-        return (f"The descriptions ({describer_id}) were not checked for degenerate texts "
-                "(`semclust descriptions check`).")
-    flagged = health[health["flagged"]]
-    reasons = flagged["reasons"].str.split(";").explode().value_counts()
-    detail = ", ".join(f"{n} {r}" for r, n in reasons.items()) if len(flagged) else "none"
-    return (f"A health check flagged {len(flagged)} of {len(health)} descriptions ({describer_id}) as "
-            f"degenerate ({detail}).")
-
-
-def methods_paragraph(study: Study, clustering: str | None, ratings: pd.DataFrame | None,
-                      matches: pd.DataFrame | None) -> str:
-    """A methods paragraph stating every model, prompt, parameter, seed and version used."""
-    parts = [f"The study '{study.config.get('name')}' holds {len(study.read_images(status='ok'))} "
-             f"readable images (semclust {toolkit_version()}, default seed {study.seed})."]
-    if clustering:
-        params = study.read_clustering_json(clustering, "params.json")
-        embedding = study.clustering_embedding(clustering)
-        info = study.read_embedding_info(embedding) if embedding else {}
-        record = _first_description(study, info)
-        if record:
-            parts.append(f"Each image was described by {record.get('model')} with the prompt "
-                         f"\"{record.get('prompt')}\" (generation parameters: "
-                         f"{json.dumps(record.get('params') or {})}).")
-        if record:
-            parts.append(description_health_sentence(study, info["source"].split(":", 1)[1]))
-        if info:
-            parts.append(f"Descriptions were embedded with {info.get('model')} "
-                         f"({info.get('dim')} dimensions, source {info.get('source')}).")
-        reduction = {k: v for k, v in (params.get("reduction") or {}).items() if k != "knn"}
-        parts.append(f"Clustering {clustering} reduced the embedding with "
-                     f"{json.dumps(reduction)} and clustered it with "
-                     f"{json.dumps(params.get('clusterer'))}; seed {params.get('seed')}.")
-    if ratings is not None and len(ratings):
-        coders = ratings["coder"].nunique()
-        phases = sorted(ratings["phase"].dropna().astype(str).unique()) if "phase" in ratings else []
-        consensus = "round" in ratings and (ratings["round"] == CONSENSUS_ROUND).any()
-        parts.append(f"{ratings['item_id'].nunique()} random image pairs were rated by {coders} "
-                     f"coders on a 0-2 scale for denotative and connotative similarity"
-                     + (f" in {len(phases)} phases" if len(phases) > 1 else "")
-                     + ("; disagreements were resolved in consensus sessions" if consensus else "")
-                     + ". Agreement is Krippendorff's alpha (ordinal) with a bootstrap CI over items; "
-                     "cluster quality is s_same - s_diff (Grimmer & King 2011), the mean rating of "
-                     "same-cluster pairs minus that of different-cluster pairs, scored only with at "
-                     "least 25 pairs of each kind.")
-    if matches is not None and len(matches):
-        parts.append(f"{matches['evaluator'].nunique()} evaluators matched "
-                     f"{matches['set_id'].nunique()} image sets to the clusters' TF-IDF keyword "
-                     "descriptions; each set's label is the majority choice, or the first "
-                     "evaluator's on a three-way tie.")
-    versions = ", ".join(f"{name} {_version(name)}" for name in LIBRARIES)
-    parts.append(f"Software: Python {platform.python_version()}, {versions}.")
-    return " ".join(parts)
+    try:
+        with Image.open(png) as img:
+            return round(img.width * 110 / (dpi or DPI))
+    except OSError:
+        return None
 
 
 def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1000,
-                 seed: int | None = None, out_dir: Path | None = None) -> Path:
-    """Write ``reports/index.html`` (and its figures) for ``study``; returns its path."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+                 seed: int | None = None, out_dir: Path | None = None, dpi: int | None = None) -> Path:
+    """Write ``reports/index.html``, ``map.html``, ``methods.md``, figures and tables; returns the page.
 
-    from semclust.evaluation import figures
+    Figures are PNG (``dpi``, default :data:`semclust.evaluation.figures.DPI`), SVG
+    and PDF; tables are CSV and LaTeX under ``tables/``.
+    """
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     seed = study.seed if seed is None else seed
     out_dir = Path(out_dir or study.reports_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ratings = read_ratings(study.ratings_csv) if study.ratings_csv.is_file() else None
-    matches = read_matches(study.matches_csv) if study.matches_csv.is_file() else None
-    context = {"study": study.config, "generated_at": now_iso(), "figures": {}, "notes": []}
-    table, rows = [], pd.DataFrame()
+    ratings = _read(study.ratings_csv, read_ratings)
+    matches = _read(study.matches_csv, read_matches)
+    simulated = simulated_parts(ratings, matches)
+    context = {"study": study.config, "generated_at": now_iso(), "figures": {}, "notes": [],
+               "simulated": simulated, "simulated_text": simulated_sentence(simulated)}
+    table = []
     if ratings is not None and study.list_clusterings():
-        context["agreement"] = agreement_rows(ratings, bootstrap, seed)
-        figures.agreement_bars(context["agreement"], out_dir / "agreement.png")
-        context["figures"]["agreement"] = "agreement.png"
-        rows = grid_rows(study, quality_grid(study, ratings=ratings, seed=seed, progress=True))
-        table = grid_table(rows)
-        valid = rows[rows["valid"].astype(bool)] if not rows.empty else rows
-        if len(valid):
-            figures.quality_boxplots(valid, out_dir / "quality_boxplots.png")
-            figures.family_boxplots(valid, out_dir / "quality_by_family.png")
-            context["figures"].update(quality="quality_boxplots.png", families="quality_by_family.png")
-        else:
-            context["notes"].append("No clustering has 25 same- and 25 different-cluster rated "
-                                    "pairs yet: no quality figure (see `semclust sample plan`).")
+        table = _quality_section(study, ratings, bootstrap, seed, out_dir, dpi, context)
     else:
         context["notes"].append("No ratings (exports/ratings.csv) or no clusterings yet.")
     context["grid"] = table
+    context["invalid_rows"] = [k for k, r in enumerate(table) if not r["valid"]]
     context["truth"] = truth_tables(study)
-    chosen = choose_clustering(study, table, clustering)
-    context["clustering"] = chosen
-    if chosen and matches is not None and study.sets_csv(chosen).is_file():
-        result = interpretability(matches, study_sets(study, chosen))
-        context["interpretability"] = result
-        figures.precision_recall_bars(result["per_cluster"], out_dir / "precision_recall.png")
-        figures.confusion_heatmap(result["confusion"], out_dir / "confusion.png")
-        context["figures"].update(precision_recall="precision_recall.png", confusion="confusion.png")
-    context["gallery"] = gallery(study, chosen, out_dir, seed) if chosen else []
-    context["methods"] = methods_paragraph(study, chosen, ratings, matches)
+    chosen, why = choose_clustering(study, table, clustering)
+    context.update(clustering=chosen, choice=why)
+    if chosen:
+        galleries = cluster_galleries(study, chosen, out_dir, seed)
+        context.update(clusters=galleries["clusters"], noise=galleries["noise"],
+                       gallery_order=galleries["order"])
+        context["cluster_labels"] = cluster_labels(galleries["clusters"])
+        context["interpretability"] = _interpretability(study, chosen, matches,
+                                                        context["cluster_labels"], out_dir, dpi, context)
+    context["tables"] = _tables(context, out_dir / "tables")
+    methods = methods_paragraphs(study, chosen, ratings, matches, table, why)
+    context["methods"] = methods
+    (out_dir / "methods.md").write_text("# Methods\n\n" + "\n\n".join(methods) + "\n", encoding="utf-8")
+    context["widths"] = {name: _display_width(out_dir / name, dpi) for name in context["figures"].values()}
     env = Environment(loader=FileSystemLoader(templates_dir()), autoescape=select_autoescape(["html"]))
+    context["map"] = _write_map(study, chosen, out_dir, seed, env) if chosen else None
+    if chosen and context["map"] is None:
+        context["notes"].append(f"No map: the embedding of {chosen} is not in the study or does not "
+                                "cover its images.")
     html = env.get_template("report/index.html").render(**context)
     target = out_dir / "index.html"
     target.write_text(html, encoding="utf-8")

@@ -8,14 +8,19 @@ import click
 
 @click.command()
 @click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--clustering", help="Clustering shown in detail (default: the one with matching "
-              "sets, else the best valid connotative score).")
+@click.option("--clustering", help="Clustering shown in detail (default: the best valid connotative "
+              "score; without one, the clustering with matching sets). The report states the choice.")
 @click.option("--bootstrap", type=int, default=1000, show_default=True,
               help="Bootstrap replicates of the alpha intervals.")
 @click.option("--seed", type=int, help="Default: the study's seed.")
 @click.option("--out", type=click.Path(path_type=Path), help="Folder (default: STUDY/reports).")
-def report(study_dir, clustering, bootstrap, seed, out):
-    """Write STUDY/reports/index.html: agreement, grid table, figures, galleries, methods.
+@click.option("--dpi", type=click.IntRange(50, 1200), default=200, show_default=True,
+              help="Resolution of the PNG figures (SVG and PDF are written too).")
+def report(study_dir, clustering, bootstrap, seed, out, dpi):
+    """Write STUDY/reports/index.html, map.html, methods.md, figures and tables.
+
+    The page holds agreement, the grid table, figures, galleries and methods;
+    tables/ holds every table as CSV and LaTeX; figures are PNG, SVG and PDF.
 
     \b
     Example:
@@ -25,7 +30,7 @@ def report(study_dir, clustering, bootstrap, seed, out):
     from semclust.pipeline.study import Study
 
     path = build_report(Study.open(study_dir), clustering=clustering, bootstrap=bootstrap,
-                        seed=seed, out_dir=out)
+                        seed=seed, out_dir=out, dpi=dpi)
     click.echo(f"report: {path}")
 
 

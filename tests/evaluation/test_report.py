@@ -1,4 +1,8 @@
-"""The study report: numbers, figures and galleries on one self-contained page (issue 5)."""
+"""The study report: numbers, figures and galleries on one self-contained page (issues 5, 14).
+
+Tables, figure formats, the simulated banner and the methods text: test_report_publish.py;
+the interactive map: test_report_map.py.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -89,14 +93,17 @@ def test_report_writes_page_figures_and_thumbnails(study, report_path):
     for png in ("agreement.png", "quality_boxplots.png", "precision_recall.png", "confusion.png"):
         assert (report_path.parent / png).stat().st_size > 1000
         assert f'src="{png}"' in html
-    assert len(list((report_path.parent / "thumbs").glob("*.jpg"))) == 4 * 6
+    # every image has a thumbnail (the map shows them all); galleries show the 8 most typical
+    assert len(list((report_path.parent / "thumbs").glob("*.jpg"))) == 4 * 25
+    assert len(list((report_path.parent / "large").glob("*.jpg"))) == 4 * 8
     assert "accuracy <b>1.00</b>" in html  # noiseless evaluators on pure clusters
 
 
 def test_report_methods_paragraph_states_models_parameters_and_versions(report_path):
     html = report_path.read_text()
     methods = html.split('class="methods">')[1]
-    for fact in ("test-model", "min_cluster_size", "seed", "240 random image pairs", "2 phases",
+    for fact in ("test-model", "min cluster size 10", "PCA 2-d", "seed 0", "240 random image pairs",
+                 "2 phases", "3 clusterings were compared",
                  "scikit-learn", "krippendorff", "3 evaluators"):
         assert fact in methods, fact
 
@@ -121,11 +128,19 @@ def test_report_figures_render_in_headless_chromium(chromium, report_path, test_
         page.goto(report_path.as_uri())
         page.wait_for_load_state("load")
         sizes = page.eval_on_selector_all(
-            "img", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
+            "img[src]", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
         page.screenshot(path=str(test_output_dir / "report.png"), full_page=True)
+        first = page.locator(".thumbs button").first
+        first.scroll_into_view_if_needed()
+        first.click()  # the larger view, with the description
+        viewer = page.locator("dialog#viewer")
+        viewer.wait_for(state="visible")
+        large = viewer.locator("img").evaluate("img => [img.getAttribute('src'), img.complete]")
+        page.screenshot(path=str(test_output_dir / "report-large-view.png"))
         browser.close()
+    assert large[0].startswith("large/") and large[1]
     figures = [s for s in sizes if s[0].endswith(".png")]
-    assert len(figures) == 4
+    assert len(figures) == 5 and len(sizes) > 5  # figures and gallery thumbnails
     broken = [s for s in sizes if not s[1] or s[2] == 0]
     assert not broken, f"images that did not render: {broken}"
 
@@ -140,7 +155,7 @@ def test_report_compares_method_families_and_shows_each_truth(tmp_path):
     truth = html[html.index('id="truth-themes"'):]
     assert truth.index("text--good") < truth.index("pixels--half")  # best accuracy first
     good_row = truth[truth.index("text--good"):].split("</tr>")[0]
-    assert "100%" in good_row and "4 (4)" in good_row and "1.00" in good_row
+    assert "100.0%" in good_row and "4 (4)" in good_row and "1.00" in good_row
 
 
 def test_method_family_names_the_describer_and_the_way_groups_were_made(tmp_path):

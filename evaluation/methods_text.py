@@ -1,0 +1,200 @@
+"""The report's methods section, written as a paper's would be, and the simulated-answers notice.
+
+:func:`methods_paragraphs` states every model, prompt, reduction, clusterer,
+seed, count and library version from the study's own files, in sentences (no
+raw JSON). The same text is written to ``reports/methods.md``.
+"""
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+import pandas as pd
+
+from semclust.evaluation.report_tables import reduction_label
+from semclust.evaluation.simulate import SIMULATED_PREFIX
+from semclust.pipeline.study import Study, iter_jsonl, toolkit_version
+from semclust.vocabulary import CONSENSUS_ROUND
+
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers",
+             "transformers", "torch", "krippendorff")
+CLUSTERER_NAMES = {"hdbscan": "HDBSCAN", "kmeans": "k-means", "agglomerative": "agglomerative clustering"}
+
+
+def version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def simulated_parts(ratings: pd.DataFrame | None, matches: pd.DataFrame | None) -> list[str]:
+    """Which answers are simulated (names starting ``sim-``): ``["ratings", "matches"]`` or fewer."""
+    parts = []
+    for what, frame, column in (("ratings", ratings, "coder"), ("matches", matches, "evaluator")):
+        if frame is not None and column in frame and \
+                frame[column].dropna().astype(str).str.startswith(SIMULATED_PREFIX).any():
+            parts.append(what)
+    return parts
+
+
+def simulated_sentence(parts: list[str]) -> str:
+    """One sentence saying which answers were simulated ("" when none were)."""
+    if not parts:
+        return ""
+    what = {"ratings": "the pair ratings", "matches": "the matching answers"}
+    named = " and ".join(what[p] for p in parts)
+    return (f"{named[0].upper()}{named[1:]} in this study were simulated by `semclust simulate` from a ground truth "
+            f"(coders and evaluators named {SIMULATED_PREFIX}...), not given by people; the "
+            "agreement, quality and interpretability figures that use them describe the simulation, "
+            "not human judgment.")
+
+
+def _records(study: Study, describer: str) -> dict:
+    path = study.description_path(describer)
+    return next((r for r in iter_jsonl(path) if r.get("text")), {}) if path.is_file() else {}
+
+
+def _params_text(params) -> str:
+    if not isinstance(params, dict) or not params:
+        return ""
+    shown = {k: v for k, v in params.items() if not isinstance(v, (dict, list)) and "sha" not in k}
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items())
+
+
+def description_sentence(study: Study, describer: str) -> str:
+    """Which model described the images, with which prompt and generation settings."""
+    record = _records(study, describer)
+    if not record:
+        return f"Descriptions '{describer}' were used."
+    model, prompt = record.get("model") or "an unnamed model", record.get("prompt")
+    params = record.get("params") if isinstance(record.get("params"), dict) else {}
+    if record.get("backend") == "file" or not prompt:
+        source = f" from the file {params['input']}" if params.get("input") else ""
+        return (f"Image descriptions ('{describer}') were imported{source}; they name the model "
+                f"{model} and record no prompt.")
+    settings = _params_text(params)
+    return (f"Each image was described by {model} with the prompt \u201c{str(prompt).strip()}\u201d"
+            + (f" ({settings})" if settings else "") + f" (descriptions '{describer}').")
+
+
+def health_sentence(study: Study, describer_id: str) -> str:
+    """How many of a describer's descriptions the health check flagged (or that it never ran)."""
+    health = study.read_health(describer_id)
+    if health is None:
+        return (f"The descriptions ({describer_id}) were not checked for degenerate texts "
+                "(`semclust descriptions check`).")
+    flagged = health[health["flagged"]]
+    reasons = flagged["reasons"].str.split(";").explode().value_counts()
+    detail = ", ".join(f"{n} {r}" for r, n in reasons.items()) if len(flagged) else "none"
+    return (f"A health check flagged {len(flagged)} of {len(health)} descriptions ({describer_id}) "
+            f"as degenerate ({detail}).")
+
+
+def embedding_sentence(info: dict) -> str:
+    source = str(info.get("source", ""))
+    what = "The descriptions" if source.startswith("descriptions:") else "The images"
+    dim = f" into {info['dim']} dimensions" if info.get("dim") else ""
+    norm = ", L2-normalised" if info.get("normalized") else ""
+    return f"{what} were embedded with {info.get('model', 'an unnamed model')}{dim}{norm}."
+
+
+def clusterer_text(clusterer) -> str:
+    """``HDBSCAN (minimum cluster size 10)`` and the like, from params.json's clusterer."""
+    if not isinstance(clusterer, dict):
+        return str(clusterer or "an unnamed method")
+    method = str(clusterer.get("method", "?"))
+    name = CLUSTERER_NAMES.get(method, method)
+    settings = [f"{k.replace('_', ' ')} {v}" for k, v in clusterer.items()
+                if k != "method" and not isinstance(v, (dict, list)) and v is not None]
+    return name + (f" ({', '.join(settings)})" if settings else "")
+
+
+def clustering_sentence(study: Study, clustering: str) -> str:
+    """How the shown clustering was made, classification included."""
+    params = study.read_clustering_json(clustering, "params.json")
+    seed = f"; seed {params['seed']}" if params.get("seed") is not None else ""
+    classifier = params.get("classifier")
+    if isinstance(classifier, dict):
+        method = classifier.get("method") or classifier.get("name") or "a classifier"
+        return (f"Clustering {clustering} assigned each image to one of the researcher's classes "
+                f"with the {method} classifier, without dimension reduction{seed}.")
+    reduction = reduction_label(params.get("reduction"))
+    reduced = "without dimension reduction" if reduction == "none" else f"after reduction ({reduction})"
+    return f"Clustering {clustering} grouped the images with {clusterer_text(params.get('clusterer'))} " \
+           f"{reduced}{seed}."
+
+
+def grid_sentence(study: Study, grid: list[dict]) -> str:
+    """The grid compared: how many clusterings, reductions, clusterers and seeds."""
+    if not grid:
+        return ""
+    reductions = sorted({r["reduction"] for r in grid})
+    sizes = sorted({int(r["min_cluster_size"]) for r in grid if r.get("min_cluster_size") == r.get("min_cluster_size")
+                    and r.get("min_cluster_size") is not None})
+    seeds = set()
+    for r in grid:
+        seeds.add(study.read_clustering_json(r["clustering"], "params.json").get("seed"))
+    seeds.discard(None)
+    return (f"{len(grid)} clusterings were compared: reductions {'; '.join(reductions)}"
+            + (f"; minimum cluster sizes {', '.join(map(str, sizes))}" if sizes else "")
+            + (f"; seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, sorted(seeds)))}" if seeds else "")
+            + ".")
+
+
+def ratings_sentence(ratings: pd.DataFrame) -> str:
+    coders = ratings["coder"].nunique()
+    phases = sorted(ratings["phase"].dropna().astype(str).unique()) if "phase" in ratings else []
+    consensus = "round" in ratings and (ratings["round"] == CONSENSUS_ROUND).any()
+    return (f"{ratings['item_id'].nunique()} random image pairs were rated by {coders} coders on a 0-2 "
+            "scale for denotative and connotative similarity"
+            + (f" in {len(phases)} phases" if len(phases) > 1 else "")
+            + ("; disagreements were resolved in consensus sessions" if consensus else "")
+            + ". Agreement is Krippendorff's alpha (ordinal) with a bootstrap 95% interval over items. "
+            "Cluster quality is s_same - s_diff (Grimmer & King 2011), the mean rating of same-cluster "
+            "pairs minus that of different-cluster pairs, scored only with at least 25 pairs of each "
+            "kind, with a bootstrap interval and a one-sided permutation p-value (cluster membership "
+            "shuffled over the rated pairs).")
+
+
+def matches_sentence(matches: pd.DataFrame) -> str:
+    return (f"{matches['evaluator'].nunique()} evaluators matched {matches['set_id'].nunique()} "
+            "image sets to the clusters' TF-IDF keyword descriptions; each set's label is the "
+            "majority choice, or the first evaluator's on a three-way tie.")
+
+
+def methods_paragraphs(study: Study, clustering: str | None, ratings: pd.DataFrame | None,
+                       matches: pd.DataFrame | None, grid: list[dict] | None = None,
+                       choice: str = "") -> list[str]:
+    """The methods section as paragraphs: data, representation, clustering, judgments, software."""
+    paragraphs = []
+    notice = simulated_sentence(simulated_parts(ratings, matches))
+    if notice:
+        paragraphs.append("Note: " + notice[0].lower() + notice[1:])
+    data = [(f"The study \u201c{study.config.get('name')}\u201d holds "
+             f"{len(study.read_images(status='ok'))} readable images.")]
+    if clustering:
+        embedding = study.clustering_embedding(clustering)
+        info = study.read_embedding_info(embedding) if embedding else {}
+        source = str(info.get("source", ""))
+        if source.startswith("descriptions:"):
+            describer = source.split(":", 1)[1]
+            data += [description_sentence(study, describer), health_sentence(study, describer)]
+        if info:
+            data.append(embedding_sentence(info))
+    paragraphs.append(" ".join(data))
+    design = [grid_sentence(study, grid or [])]
+    if clustering:
+        design += [clustering_sentence(study, clustering), choice]
+    paragraphs.append(" ".join(s for s in design if s))
+    judged = []
+    if ratings is not None and len(ratings):
+        judged.append(ratings_sentence(ratings))
+    if matches is not None and len(matches):
+        judged.append(matches_sentence(matches))
+    if judged:
+        paragraphs.append(" ".join(judged))
+    versions = ", ".join(f"{name} {version(name)}" for name in LIBRARIES)
+    paragraphs.append(f"Software: semclust {toolkit_version()} (default seed {study.seed}), "
+                      f"Python {platform.python_version()}, {versions}.")
+    return [p for p in paragraphs if p]
