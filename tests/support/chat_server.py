@@ -9,6 +9,12 @@ JSON), ``"garbage-json"`` (200 with JSON that is no completion), ``"empty"``
 (200 with empty content), or ``"say:<text>"`` (200 with exactly ``<text>`` as the
 answer, e.g. ``"say:protset"`` to test how a classifier maps a misspelt class).
 Each scripted action is used once, in order; then the image gets normal answers.
+
+Text-only requests (no image; counted under ``"no-image"``) are answered by a
+``responder``: a callable given the request body (use :func:`user_text` and
+:func:`system_text` to read it) that returns an action of the same vocabulary,
+e.g. ``"say:Answer: joy"`` or ``"429"``. It is called for every request that
+has no scripted action left; without one, such requests get the normal answer.
 """
 from __future__ import annotations
 
@@ -30,11 +36,12 @@ class ChatServer:
     """Start with ``with ChatServer(delay=0.2) as server: ... server.url ...``."""
 
     def __init__(self, delay: float = 0.0, script: dict | None = None, retry_after: str = "1",
-                 hang_s: float = 3.0):
+                 hang_s: float = 3.0, responder=None):
         self.delay = delay
         self.script = {k: list(v) for k, v in (script or {}).items()}
         self.retry_after = retry_after
         self.hang_s = hang_s
+        self.responder = responder
         self.requests: Counter = Counter()
         self.successes: Counter = Counter()
         self.times: dict = defaultdict(list)  # sha256 -> monotonic arrival times
@@ -85,10 +92,12 @@ class ChatServer:
             self.times[sha].append(time.monotonic())
             self.bodies.append(body)
             steps = self.script.get(sha)
-            action = steps.pop(0) if steps else "ok"
+            action = steps.pop(0) if steps else None
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            if action is None:  # outside the lock: a responder may be slow or lock on its own
+                action = self.responder(body) if self.responder is not None else "ok"
             self._act(handler, action, sha, body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout) or was killed
@@ -130,6 +139,26 @@ def _image_sha(body: dict) -> str:
                 data = part["image_url"]["url"].split("base64,", 1)[1]
                 return hashlib.sha256(base64.b64decode(data)).hexdigest()
     return "no-image"
+
+
+def user_text(body: dict) -> str:
+    """The text of the last user message of a request body ("" when there is none)."""
+    return _role_text(body, "user")
+
+
+def system_text(body: dict) -> str:
+    """The text of the system message of a request body ("" when there is none)."""
+    return _role_text(body, "system")
+
+
+def _role_text(body: dict, role: str) -> str:
+    found = ""
+    for message in body.get("messages", []):
+        if message.get("role") == role:
+            content = message.get("content")
+            found = content if isinstance(content, str) else " ".join(
+                part.get("text", "") for part in content or [] if part.get("type") == "text")
+    return found
 
 
 def _send(handler, status: int, payload: dict, headers: dict | None = None) -> None:

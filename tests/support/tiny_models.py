@@ -156,3 +156,45 @@ def build_random_llava_15_7b(device: str = "cuda", dtype: str = "bfloat16", seed
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model, build_llava_processor(tokenizer, image_size=336, patch_size=14)
+
+
+LLAMA_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['content'] is string %}{% set text = message['content'] %}"
+    "{% else %}{% set text = message['content'] | selectattr('type', 'equalto', 'text') "
+    "| map(attribute='text') | join(' ') %}{% endif %}"
+    "{% if message['role'] == 'assistant' %}ASSISTANT: {{ text }}</s>"
+    "{% else %}USER: {{ text }} {% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}ASSISTANT:{% endif %}"
+)
+
+
+def build_tiny_llama(path: str | Path, hidden: int = 32, seed: int = 0, min_new_tokens: int = 2) -> Path:
+    """Save a tiny random-weight Llama chat model (model + tokenizer) to ``path`` and return it.
+
+    A 2-layer Llama over the same ~60-word WordLevel vocabulary as
+    :func:`build_tiny_llava` (unknown words become ``<unk>``), with a chat
+    template that takes system, user and assistant messages whose content is a
+    string or a list of text parts. As there, the generation config asks for at
+    least ``min_new_tokens`` tokens. Loads with
+    ``AutoModelForCausalLM.from_pretrained(path)`` and
+    ``AutoTokenizer.from_pretrained(path)``; ``transformers serve`` serves it.
+    """
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    path = Path(path)
+    tokenizer = build_word_tokenizer(extra_special=())
+    tokenizer.chat_template = LLAMA_CHAT_TEMPLATE
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
+                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                         max_position_embeddings=2048, pad_token_id=tokenizer.pad_token_id,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config).eval()
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.min_new_tokens = min_new_tokens
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
