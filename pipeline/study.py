@@ -30,6 +30,7 @@ Layout::
     descriptions/<id>.health.csv    image_id, flagged, reason: degenerate descriptions
     fewshot/<id>/results.json       few-shot classification accuracy over repeated draws
     searches/<id>/                  a hyperparameter search: trials.csv, best.json, journal.log
+    criteria/<run>/                 an IC|TC run: config, each step's answers, label counts, names
 """
 from __future__ import annotations
 
@@ -248,6 +249,10 @@ class Study:
     def fewshot_dir(self) -> Path:
         return self.root / "fewshot"
 
+    def criteria_dir(self, run: str) -> Path:
+        """``criteria/<run>/``: the steps of one IC|TC run (labels, names, assignments)."""
+        return self.root / "criteria" / check_id("run", run)
+
     def truth_path(self, name: str) -> Path:
         return self.truth_dir / f"{check_id('truth', name)}.csv"
 
@@ -417,8 +422,13 @@ class Study:
         """``labels.csv`` of one clustering: image_id, cluster (int, -1 = noise)."""
         path = self.clustering_dir(clustering_id) / "labels.csv"
         if not path.is_file():
-            known = ", ".join(self.list_clusterings()) or "none"
-            raise UserError(f"no clustering {clustering_id!r} in study (known: {known})")
+            import difflib
+
+            ids = self.list_clusterings()
+            close = difflib.get_close_matches(clustering_id, ids, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UserError(f"no clustering {clustering_id!r} in study ({hint}known: {', '.join(ids) or 'none'}; "
+                            "`semclust clusters list` shows them)")
         return read_csv(path, LABEL_COLUMNS, dtype={"image_id": str, "cluster": int})
 
     def read_clustering_json(self, clustering_id: str, name: str) -> dict:

@@ -31,7 +31,6 @@ from semclust.pipeline.study import (
     UserError,
     atomic_write_csv,
     atomic_write_json,
-    check_id,
     now_iso,
     read_csv,
     toolkit_version,
@@ -40,14 +39,10 @@ from semclust.pipeline.study import (
 STEPS = ("labels", "names", "assign")
 
 
-def criteria_dir(study: Study, run: str) -> Path:
-    """``criteria/<run>/`` of a study (not created)."""
-    return Path(study.root) / "criteria" / check_id("run", run)
-
 
 def read_config(study: Study, run: str) -> dict:
     """``criteria/<run>/config.json``; UserError when step 2a never ran."""
-    path = criteria_dir(study, run) / "config.json"
+    path = study.criteria_dir(run) / "config.json"
     if not path.is_file():
         raise UserError(f"no IC|TC run {run!r} in study: run `semclust ictc labels` (or `ictc run`) first")
     import json
@@ -91,7 +86,7 @@ def run_labels(study: Study, run: str, client, describer: str, criterion: str, p
     criterion = (criterion or "").strip()
     if not criterion:
         raise UserError("--criterion must not be empty")
-    folder = criteria_dir(study, run)
+    folder = study.criteria_dir(run)
     path = folder / "config.json"
     config = read_config(study, run) if path.is_file() else {}
     if config and (config.get("criterion"), config.get("describer")) != (criterion, describer):
@@ -127,7 +122,7 @@ def run_names(study: Study, run: str, client, k: int, prompts: dict, min_count: 
               names_file=None) -> StepResult:
     """Step 2b: count the labels, ask for exactly ``k`` names (or read ``names_file``)."""
     config = read_config(study, run)
-    folder = criteria_dir(study, run)
+    folder = study.criteria_dir(run)
     labels = read_csv(folder / "labels.csv", label_step.LABEL_COLUMNS, "labels.csv", dtype=str)
     ok = labels[labels["status"] == "ok"]["label"].tolist()
     min_count = label_step.default_min_count(len(ok)) if min_count is None else int(min_count)
@@ -169,7 +164,7 @@ def current_names(study: Study, run: str) -> list[str]:
     """The names of ``criteria/<run>/names.json``; UserError when step 2b never ran."""
     import json
 
-    path = criteria_dir(study, run) / "names.json"
+    path = study.criteria_dir(run) / "names.json"
     if not path.is_file():
         raise UserError(f"IC|TC run {run!r} has no names: run `semclust ictc names` first "
                         "(or give --names-file)")
@@ -180,7 +175,7 @@ def run_assign(study: Study, run: str, client, prompts: dict, cutoff: float = DE
                names_file=None, progress: bool = False) -> StepResult:
     """Step 3: ask each description's name; write ``assignments.csv`` and ``clusterings/<run>/``."""
     config = read_config(study, run)
-    folder = criteria_dir(study, run)
+    folder = study.criteria_dir(run)
     if names_file is not None:
         names = name_step.read_names_file(names_file)
         atomic_write_json(folder / "names.json", {"names": names, "k": len(names),
