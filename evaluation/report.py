@@ -11,6 +11,7 @@ relatively), so the folder can be zipped, mailed or archived with the study.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -32,8 +33,7 @@ from semclust.evaluation.report_tables import (
     truth_display,
     write_table,
 )
-from semclust.evaluation.truth import evaluate_study
-from semclust.pipeline.study import Study, now_iso
+from semclust.pipeline.study import Study, UserError, now_iso
 from semclust.resources import templates_dir
 from semclust.vocabulary import INDEPENDENT_ROUND
 
@@ -105,25 +105,35 @@ def grid_table(rows: pd.DataFrame) -> list[dict]:
 
 
 def truth_tables(study: Study) -> list[dict]:
-    """Per imported truth: every clustering's coverage, K, Hungarian accuracy, purity and ARI.
+    """Per ``reports/truth-<name>.json`` (written by `semclust evaluate`): every evaluated
+    clustering's coverage, K, Hungarian accuracy, purity and ARI.
 
-    Accuracy and ARI are given for both noise policies (noise as wrong / one more
-    cluster, and clustered images only); docs/evaluation.md defines them.
+    The report never opens ``truth/`` itself (only the truth-aware commands do);
+    it shows what `semclust evaluate` last wrote. Accuracy and ARI are given for
+    both noise policies where evaluated (noise as wrong / clustered images only);
+    docs/evaluation.md defines them.
     """
     tables = []
-    for name in study.list_truths():
-        result = evaluate_study(study, name, "all", noise="both")
+    for path in sorted(study.reports_dir.glob("truth-*.json")):
+        result = json.loads(path.read_text(encoding="utf-8"))
         rows = []
-        for cid, entry in result["clusterings"].items():
-            whole, clustered = entry["as-cluster"], entry["exclude"]
-            rows.append({"clustering": cid, "family": method_family(study, cid), "n": whole["n"],
-                         "coverage": whole["coverage"], "k_pred": whole["k_pred"],
-                         "k_true": whole["k_true"], "accuracy": whole["accuracy"],
-                         "accuracy_clustered": clustered["accuracy"], "purity": clustered["purity"],
-                         "ari": whole["ari"], "ari_clustered": clustered["ari"],
-                         "note": whole["note"] or clustered["note"]})
+        for cid, entry in result.get("clusterings", {}).items():
+            whole, clustered = entry.get("as-cluster") or {}, entry.get("exclude") or {}
+            either = whole or clustered
+            try:
+                family = method_family(study, cid)
+            except UserError:  # evaluated, then deleted
+                continue
+            rows.append({"clustering": cid, "family": family, "n": either.get("n"),
+                         "coverage": either.get("coverage"), "k_pred": either.get("k_pred"),
+                         "k_true": either.get("k_true"), "accuracy": whole.get("accuracy"),
+                         "accuracy_clustered": clustered.get("accuracy"),
+                         "purity": clustered.get("purity"), "ari": whole.get("ari"),
+                         "ari_clustered": clustered.get("ari"),
+                         "note": whole.get("note") or clustered.get("note")})
         rows.sort(key=lambda r: -1 if r["accuracy"] is None else r["accuracy"], reverse=True)
-        tables.append({"truth": name, "n_labelled": result["n_truth_labelled"], "rows": rows})
+        tables.append({"truth": result.get("truth", path.stem[len("truth-"):]),
+                       "n_labelled": result.get("n_truth_labelled"), "rows": rows})
     return tables
 
 

@@ -145,9 +145,11 @@ def test_report_figures_render_in_headless_chromium(chromium, report_path, test_
     assert not broken, f"images that did not render: {broken}"
 
 
-def test_report_compares_method_families_and_shows_each_truth(tmp_path):
+def test_report_compares_method_families_and_shows_what_evaluate_wrote(tmp_path, run_cli):
     study, theme = build_study(tmp_path)
     study.write_truth("themes", pd.DataFrame({"image_id": theme.index, "label": theme.values}))
+    assert 'id="truth-themes"' not in build_report(study, bootstrap=0).read_text()  # never reads truth/
+    assert run_cli("evaluate", "--study", study.root, "--truth", "themes").exit_code == 0
     path = build_report(study, bootstrap=0)
     html = path.read_text()
     assert (path.parent / "quality_by_family.png").is_file()
