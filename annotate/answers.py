@@ -53,9 +53,11 @@ def set_matching(conn: sqlite3.Connection, clustering: str, is_open: bool, perso
 
 # --- pair ratings ------------------------------------------------------------------
 def record_pair(conn: sqlite3.Connection, person_id: int, pair_id: str, phase: str,
-                scores: dict[str, int | None], comment: str = "", round_: str = INDEPENDENT_ROUND) -> list[int]:
+                scores: dict[str, int | None], comment: str = "", round_: str = INDEPENDENT_ROUND,
+                seconds: float | None = None) -> list[int]:
     """Append one submission: a row per dimension in ``scores`` (None = cannot judge).
 
+    ``seconds`` is the time the pair was on screen before this answer (``seconds_on_item``).
     Returns the new row ids; they exist on disk when this returns (committed).
     """
     created = now_iso()
@@ -64,8 +66,9 @@ def record_pair(conn: sqlite3.Connection, person_id: int, pair_id: str, phase: s
         for dimension, score in scores.items():
             cur = conn.execute(
                 "INSERT INTO ratings (pair_id, person_id, dimension, score, cannot_judge, comment, "
-                "round, phase, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (pair_id, person_id, dimension, score, int(score is None), comment, round_, phase, created))
+                "round, phase, created_at, seconds_on_item) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (pair_id, person_id, dimension, score, int(score is None), comment, round_, phase, created,
+                 seconds))
             ids.append(cur.lastrowid)
     return ids
 

@@ -22,8 +22,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, g, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from semclust import vocabulary
 from semclust.annotate import auth, db
@@ -90,6 +91,8 @@ def _register(app: Flask, images_only: bool) -> None:
     from semclust.annotate.views import admin, consensus, images, login, matching, pairs
 
     app.register_error_handler(UserError, _study_error)
+    for code in ERROR_TEXT:
+        app.register_error_handler(code, _http_error)
     app.context_processor(_vocabulary)
     app.after_request(_security_headers)
     app.register_blueprint(images.bp)
@@ -105,6 +108,26 @@ def _vocabulary() -> dict[str, Any]:
     """What every template may show: the dimensions, the scale, "cannot judge", the rounds."""
     return {"dimensions": vocabulary.DIMENSIONS, "scale": vocabulary.SCALE,
             "cannot_judge": vocabulary.CANNOT_JUDGE, "rounds": vocabulary.ROUNDS}
+
+
+ERROR_TEXT = {400: "The request was not understood", 403: "This page is not for your role",
+              404: "There is no such page", 405: "This page cannot be used that way"}
+
+
+def _http_error(exc: HTTPException):
+    """A styled error page with a way back to the person's own work.
+
+    JSON requests get ``{"ok": false, "error": ...}``; image URLs (and the images-only
+    app, which has no pages) keep the bare answer.
+    """
+    code = exc.code or 500
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify({"ok": False, "error": exc.description}), code
+    if request.path.startswith("/images/") or current_app.config.get("IMAGES_ONLY"):
+        return exc
+    return render_template("error.html", code=code, title=ERROR_TEXT.get(code, "Something went wrong"),
+                           detail=exc.description, person=getattr(g, "person", None),
+                           home=url_for("login.index")), code
 
 
 def _study_error(exc: UserError):

@@ -37,7 +37,8 @@ from semclust.resources import resource_path
 BUSY_TIMEOUT_MS = 10_000
 # Columns added to tables after they first shipped: (table, column, declaration).
 # Constants only (identifiers cannot be SQL parameters); applied by :func:`migrate`.
-ADDED_COLUMNS = (("people", "removed_at", "TEXT"),)
+ADDED_COLUMNS = (("people", "removed_at", "TEXT"),
+                 ("ratings", "seconds_on_item", "REAL"))  # time from showing the pair to the answer
 
 
 class Connection(sqlite3.Connection):

@@ -3,8 +3,10 @@
 ``exports/ratings.csv`` (:data:`pipeline.study.RATING_COLUMNS`)
     item_id (= pair_id), coder, dimension (denotative | connotative),
     score (0 | 1 | 2, empty = cannot judge), round (independent | consensus),
-    phase, created_at. One row per item, coder, dimension and round: the
-    latest submission counts. Consensus rows have coder ``consensus``.
+    phase, created_at, then ``seconds_on_item`` (seconds the pair was on the
+    coder's screen before this answer; empty for consensus rows and answers
+    recorded before it was measured). One row per item, coder, dimension and
+    round: the latest submission counts. Consensus rows have coder ``consensus``.
 ``exports/matches.csv`` (:data:`pipeline.study.MATCH_COLUMNS` + clustering)
     set_id, evaluator, chosen_cluster, created_at, clustering. One row per
     set and evaluator (latest choice). ``clustering`` is appended because
@@ -14,6 +16,10 @@
     of each person's latest submission per pair and round, only where it is
     not empty (the columns of Label Studio's ``labelstudio-ratings-comments.csv``
     plus round and phase).
+``exports/checks.csv`` (:data:`annotate.checks.CHECK_COLUMNS`)
+    The attention checks: one row per check and coder (latest answer), the
+    expected and given scores and ``correct`` (1/0). Checks never appear in
+    ratings.csv. ``semclust agreement/quality --min-check-accuracy`` read it.
 
 Rows are sorted (phase, item, dimension, round, coder), (clustering, set,
 evaluator) and (phase, item, round, coder), so two exports of the same
@@ -35,7 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from semclust.annotate import db
+from semclust.annotate import checks, db
 from semclust.annotate.people import CONSENSUS_NAME
 from semclust.pipeline.study import (
     MATCH_COLUMNS,
@@ -46,6 +52,7 @@ from semclust.pipeline.study import (
 )
 
 MATCH_EXPORT_COLUMNS = [*MATCH_COLUMNS, "clustering"]
+RATING_EXPORT_COLUMNS = [*RATING_COLUMNS, "seconds_on_item"]
 COMMENT_COLUMNS = ["item_id", "coder", "comment", "round", "phase", "created_at"]
 
 # The columns that identify a row of each export when comparing an existing file with the
@@ -54,6 +61,11 @@ COMMENT_COLUMNS = ["item_id", "coder", "comment", "round", "phase", "created_at"
 RATING_KEY = ["item_id", "coder", "dimension", "round", "score"]
 MATCH_KEY = ["set_id", "evaluator", "chosen_cluster"]
 COMMENT_KEY = ["item_id", "coder", "round", "comment"]
+
+
+def checks_csv(study: Study) -> Path:
+    """``exports/checks.csv`` of a study (attention checks, see :mod:`annotate.checks`)."""
+    return study.exports_dir / "checks.csv"
 
 
 def comments_csv(study: Study) -> Path:
@@ -75,23 +87,25 @@ class Export:
     n_ratings: int
     n_matches: int
     n_comments: int
+    checks: Path | None = None
+    n_checks: int = 0
 
     def __iter__(self) -> Iterator:
         return iter((self.ratings, self.matches, self.n_ratings, self.n_matches))
 
 
 def ratings_frame(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Latest rating per (item, coder, dimension, round) with :data:`RATING_COLUMNS`.
+    """Latest rating per (item, coder, dimension, round) with :data:`RATING_EXPORT_COLUMNS`.
 
     ``score`` is a nullable integer (``pd.Int64Dtype``); <NA> means cannot judge.
     """
     rows = conn.execute(
         "SELECT r.pair_id AS item_id, CASE r.round WHEN 'consensus' THEN ? ELSE p.name END AS coder, "
-        "r.dimension, r.score, r.round, r.phase, r.created_at "
+        "r.dimension, r.score, r.round, r.phase, r.created_at, r.seconds_on_item "
         "FROM ratings r JOIN people p ON p.id = r.person_id WHERE r.id IN ("
         " SELECT max(id) FROM ratings GROUP BY pair_id, dimension, round,"
         " CASE round WHEN 'consensus' THEN 0 ELSE person_id END)", (CONSENSUS_NAME,)).fetchall()
-    frame = pd.DataFrame([dict(r) for r in rows], columns=RATING_COLUMNS)
+    frame = pd.DataFrame([dict(r) for r in rows], columns=RATING_EXPORT_COLUMNS)
     frame["score"] = frame["score"].astype("Int64")
     return frame.sort_values(["phase", "item_id", "dimension", "round", "coder"]).reset_index(drop=True)
 
@@ -202,7 +216,7 @@ def check_overwrite(study: Study, conn: sqlite3.Connection) -> None:
 
 
 def export_study(study: Study, force: bool = False) -> Export:
-    """Write ``exports/ratings.csv``, ``exports/matches.csv`` and ``exports/comments.csv`` atomically.
+    """Write ``exports/ratings.csv``, ``matches.csv``, ``comments.csv`` and ``checks.csv`` atomically.
 
     An empty database gives files with a header only. Unless ``force``, raises
     :class:`UserError` before writing anything if one of the files already
@@ -216,11 +230,13 @@ def export_study(study: Study, force: bool = False) -> Export:
         if not force:
             check_overwrite(study, conn)
         ratings, matches, comments = ratings_frame(conn), matches_frame(conn), comments_frame(conn)
+        check_rows = checks.checks_frame(conn)
         conn.execute("COMMIT")
     finally:
         conn.close()
     atomic_write_csv(study.ratings_csv, ratings)
     atomic_write_csv(study.matches_csv, matches)
     atomic_write_csv(comments_csv(study), comments)
+    atomic_write_csv(checks_csv(study), check_rows)
     return Export(study.ratings_csv, study.matches_csv, comments_csv(study),
-                  len(ratings), len(matches), len(comments))
+                  len(ratings), len(matches), len(comments), checks_csv(study), len(check_rows))

@@ -83,3 +83,32 @@ CREATE TABLE IF NOT EXISTS matches (
     created_at     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS matches_by_person ON matches (person_id, clustering, set_id);
+
+-- Attention checks: pairs with a known answer (an image with itself is 2/2, a known-unrelated
+-- pair 0/0), added by an admin (`semclust checks add`), shown to every coder at random
+-- positions among the pairs. Their answers go to check_answers, never to ratings, so they
+-- are never exported or analysed as ratings. A check stays; removed_at hides it from coders.
+CREATE TABLE IF NOT EXISTS checks (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    image_a     TEXT NOT NULL,
+    image_b     TEXT NOT NULL,
+    denotative  INTEGER NOT NULL CHECK (denotative IN (0, 1, 2)),   -- the expected scores
+    connotative INTEGER NOT NULL CHECK (connotative IN (0, 1, 2)),
+    note        TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    removed_at  TEXT
+);
+
+-- One row per answer to a check (append-only; the latest per check and person counts).
+CREATE TABLE IF NOT EXISTS check_answers (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    check_id        INTEGER NOT NULL REFERENCES checks(id),
+    person_id       INTEGER NOT NULL REFERENCES people(id),
+    denotative      INTEGER CHECK (denotative IN (0, 1, 2)),
+    connotative     INTEGER CHECK (connotative IN (0, 1, 2)),
+    cannot_judge    INTEGER NOT NULL DEFAULT 0 CHECK (cannot_judge IN (0, 1)),
+    comment         TEXT NOT NULL DEFAULT '',
+    seconds_on_item REAL,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS check_answers_by_person ON check_answers (person_id, check_id);

@@ -361,3 +361,60 @@ def agreement_by_dimension(ratings: pd.DataFrame, scale=SCALE_POINTS, level="ord
     return {dimension: dimension_agreement(chosen[chosen["dimension"] == dimension], scale, level,
                                            bootstrap, seed)
             for dimension in names}
+
+
+# --- attention checks -------------------------------------------------------------
+def check_accuracy(checks: pd.DataFrame) -> dict[str, float]:
+    """Each coder's share of attention checks answered as expected.
+
+    Parameters
+    ----------
+    checks : DataFrame
+        One row per check and coder with columns ``coder`` and ``correct``
+        (1/0 or true/false), as in ``exports/checks.csv`` of the annotation app.
+
+    Returns
+    -------
+    dict
+        coder -> accuracy in [0, 1] (mean of ``correct``); coders without checks are absent.
+
+    >>> check_accuracy(pd.DataFrame({"coder": ["a", "a", "b"], "correct": [1, 0, 1]}))
+    {'a': 0.5, 'b': 1.0}
+    """
+    missing = [c for c in ("coder", "correct") if c not in checks.columns]
+    if missing:
+        raise UserError(f"checks file has no column {missing[0]} (expected coder, correct)")
+    correct = checks["correct"].astype(str).str.strip().str.lower().map(
+        {"1": 1.0, "true": 1.0, "0": 0.0, "false": 0.0})
+    if correct.isna().any():
+        raise UserError("checks file: correct must be 1/0 or true/false")
+    return {str(k): float(v) for k, v in correct.groupby(checks["coder"].astype(str)).mean().items()}
+
+
+def exclude_inattentive(ratings: pd.DataFrame, checks: pd.DataFrame,
+                        min_accuracy: float) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Drop the ratings of coders whose check accuracy is below ``min_accuracy``.
+
+    Coders who answered no check are kept (there is no evidence against them);
+    consensus rows (coder ``consensus``) are kept. Returns (kept ratings, a new
+    frame; {excluded coder: accuracy}). ``ratings`` is not modified.
+
+    >>> r = pd.DataFrame({"item_id": ["p1", "p1"], "coder": ["a", "b"], "score": [1, 2]})
+    >>> kept, out = exclude_inattentive(r, pd.DataFrame({"coder": ["a", "b"], "correct": [0, 1]}), 0.8)
+    >>> list(kept["coder"]), out
+    (['b'], {'a': 0.0})
+    """
+    if not 0 <= min_accuracy <= 1:
+        raise UserError(f"--min-check-accuracy must be between 0 and 1 (got {min_accuracy})")
+    accuracy = check_accuracy(checks)
+    excluded = {c: a for c, a in sorted(accuracy.items()) if a < min_accuracy}
+    kept = ratings[~ratings["coder"].astype(str).isin(excluded)].copy()
+    return kept, excluded
+
+
+def exclusion_note(excluded: dict[str, float], min_accuracy: float) -> str:
+    """One line naming the excluded coders, for the commands' output (and the report)."""
+    if not excluded:
+        return f"attention checks: no coder below {min_accuracy:.0%} check accuracy; none excluded"
+    names = ", ".join(f"{c} ({a:.0%})" for c, a in excluded.items())
+    return f"attention checks: excluded {len(excluded)} coder(s) below {min_accuracy:.0%} check accuracy: {names}"

@@ -13,8 +13,32 @@ import click
 
 from semclust.pipeline.study import UserError
 
+# `semclust --help` lists commands in the order a study uses them; any not named here follow, sorted.
+WORKFLOW = ["demo", "ingest", "describe", "descriptions", "embed", "cluster", "clusters", "search", "name",
+            "ictc", "classify", "fewshot", "truth", "evaluate", "crosstab", "sample", "people", "checks",
+            "serve", "labelstudio", "export", "simulate", "agreement", "quality", "interpretability", "report"]
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class WorkflowGroup(click.Group):
+    """A group that lists its commands in :data:`WORKFLOW` order, each with its whole first sentence."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(self.commands)
+        return [n for n in WORKFLOW if n in names] + sorted(names - set(WORKFLOW))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))  # wrapped, never cut
+        if rows:
+            with formatter.section("Commands (in the order of a study)"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=WorkflowGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--verbose", is_flag=True, help="Show full tracebacks for errors.")
 @click.version_option(package_name="semclust")
 @click.pass_context

@@ -80,7 +80,8 @@ def _run(root: click.Group, argv: list[str]) -> None:
 @click.option("--study", "study_dir", type=click.Path(path_type=Path), default=Path("studies/demo"),
               show_default=True, help="Where to build the demo study.")
 @click.option("--no-serve", is_flag=True, help="Stop after the report; do not start the app.")
-@click.option("--port", type=int, default=5000, show_default=True, help="Port of the app.")
+@click.option("--port", type=int, default=None,
+              help="Port of the app. [default: study.yaml serve: port, else 5000]")
 @click.pass_context
 def demo(ctx, study_dir, no_serve, port):
     """Run the whole method on data/demo: ingest -> describe -> embed -> cluster -> sample -> simulate -> report.
@@ -114,7 +115,7 @@ def demo(ctx, study_dir, no_serve, port):
     _start_app(root, study_dir, port)
 
 
-def _start_app(root: click.Group, study_dir: Path, port: int) -> None:
+def _start_app(root: click.Group, study_dir: Path, port: int | None) -> None:
     """Add the demo people (or renew their links), open phase 1 and matching, serve."""
     from semclust.annotate import db, people
     from semclust.annotate.answers import (
@@ -123,10 +124,12 @@ def _start_app(root: click.Group, study_dir: Path, port: int) -> None:
         set_matching,
         set_phase,
     )
+    from semclust.annotate.serving import serve_settings
     from semclust.pipeline.study import Study, UserError
 
     study = Study.open(study_dir)
-    base = f"http://127.0.0.1:{port}"
+    settings = serve_settings(study, port=port)  # the links point where `serve` will listen
+    port, base = settings["port"], settings["base_url"]
     links = {}
     for name, role in PEOPLE:
         try:
@@ -146,7 +149,7 @@ def _start_app(root: click.Group, study_dir: Path, port: int) -> None:
     click.echo("\nlogin links (personal; phase 1 and the matching sets are open):")
     for name, (role, url) in links.items():
         click.echo(f"  {role:<9} {name:<15} {url}")
-    _run(root, ["serve", "--study", str(study_dir), "--port", str(port)])
+    _run(root, ["serve", "--study", str(study_dir), "--host", settings["host"], "--port", str(port)])
 
 
 commands = [demo]

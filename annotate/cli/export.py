@@ -1,4 +1,4 @@
-"""`semclust export`: the annotation database -> exports/ratings.csv, matches.csv and comments.csv."""
+"""`semclust export`: the annotation database -> exports/ratings.csv, matches.csv, comments.csv, checks.csv."""
 from __future__ import annotations
 
 import sqlite3
@@ -16,11 +16,14 @@ import click
 def export(study_dir, force):
     """Write the latest answers of STUDY/annotations.sqlite to STUDY/exports/.
 
-    ratings.csv: item_id, coder, dimension, score, round, phase, created_at
-    (empty score = cannot judge; consensus scores have round=consensus).
+    ratings.csv: item_id, coder, dimension, score, round, phase, created_at,
+    seconds_on_item (empty score = cannot judge; consensus scores have
+    round=consensus; seconds_on_item = time the pair was on screen).
     matches.csv: set_id, evaluator, chosen_cluster, created_at, clustering.
     comments.csv: item_id, coder, comment, round, phase, created_at (the
     comment of each coder's latest answer per pair, where not empty).
+    checks.csv: check_id, coder, expected and given scores, correct (1/0),
+    seconds_on_item, created_at (attention checks; never in ratings.csv).
 
     Refuses (exit 2, nothing written) to overwrite a file that holds rows the
     database never recorded, such as ratings from Label Studio; --force
@@ -43,6 +46,7 @@ def export(study_dir, force):
     click.echo(f"wrote {result.n_ratings} ratings to {result.ratings}")
     click.echo(f"wrote {result.n_matches} matches to {result.matches}")
     click.echo(f"wrote {result.n_comments} comments to {result.comments}")
+    click.echo(f"wrote {result.n_checks} attention-check answers to {result.checks}")
 
 
 commands = [export]

@@ -5,12 +5,14 @@ from pathlib import Path
 
 import click
 
+from semclust.annotate.cli import Group
 from semclust.annotate.people import ROLES
 
-BASE_URL_HELP = "Address the app is served at, used to build the link."
+BASE_URL_HELP = ("Address people open the app at, used to build the link. [default: study.yaml serve: "
+                 "base_url, else http://HOST:PORT of serve: host/port, else http://127.0.0.1:5000]")
 
 
-@click.group()
+@click.group(cls=Group)
 def people():
     """Manage the people who annotate a study (login links, roles)."""
 
@@ -19,7 +21,7 @@ def people():
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="What the person does.")
 @click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help=BASE_URL_HELP)
+@click.option("--base-url", default=None, help=BASE_URL_HELP)
 def add(name, role, study_dir, base_url):
     """Add NAME with a role and print their personal login link (shown only once).
 
@@ -28,9 +30,11 @@ def add(name, role, study_dir, base_url):
       semclust people add alice --role coder --study studies/demo
     """
     from semclust.annotate.people import add_person, login_url
+    from semclust.annotate.serving import serve_settings
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
+    base_url = serve_settings(study, base_url=base_url)["base_url"]
     token = add_person(study.annotations_db, name, role)
     click.echo(f"{name} ({role}): {login_url(base_url, token)}")
 
@@ -38,18 +42,20 @@ def add(name, role, study_dir, base_url):
 @people.command("link")
 @click.argument("name")
 @click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help=BASE_URL_HELP)
+@click.option("--base-url", default=None, help=BASE_URL_HELP)
 def link(name, study_dir, base_url):
-    """Give NAME a new login link; the old one stops working and NAME's browsers are logged out.
+    """Give NAME a new login link (the old one stops working, NAME's browsers are logged out).
 
     \b
     Example:
       semclust people link alice --study studies/demo
     """
     from semclust.annotate.people import login_url, new_token
+    from semclust.annotate.serving import serve_settings
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
+    base_url = serve_settings(study, base_url=base_url)["base_url"]
     click.echo(f"{name}: {login_url(base_url, new_token(study.annotations_db, name))}")
 
 

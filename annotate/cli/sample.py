@@ -22,7 +22,7 @@ def sample() -> None:
       semclust sample plan --study S --target-same 25 --budget 500
       semclust sample pairs --study S --n 250 --phase 1
       semclust sample pairs --study S --n 250 --phase 2
-      semclust sample sets --study S --clustering umap10-n15-h100
+      semclust sample sets --study S --clustering minilm-l6--demo--umap-c5-n15--hdb-m12
     """
 
 
@@ -84,7 +84,7 @@ def sets_command(study_dir, clustering_id, per_cluster, size, seed, force) -> No
 
     \b
     Example:
-      semclust sample sets --study my-study --clustering umap10-n15-h100 --per-cluster 5 --size 3
+      semclust sample sets --study my-study --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --per-cluster 5 --size 3
     """
     from semclust.annotate.samples import draw_sets
 

@@ -65,9 +65,11 @@ def bind_error(host: str, port: int, exc: OSError) -> UserError:
 
 @click.command()
 @click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to bind. Only loopback unless you mean to expose the app.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="TCP port.")
+@click.option("--host", default=None,
+              help="Interface to bind. Only loopback unless you mean to expose the app. "
+                   "[default: study.yaml serve: host, else 127.0.0.1]")
+@click.option("--port", default=None, type=click.IntRange(0, 65535),
+              help="TCP port. [default: study.yaml serve: port, else 5000]")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Worker threads of the waitress server.")
 @click.option("--images-only", is_flag=True,
@@ -86,7 +88,8 @@ def bind_error(host: str, port: int, exc: OSError) -> UserError:
 def serve(study_dir, host, port, threads, images_only, connection_limit, channel_timeout, secure_cookies):
     """Serve the annotation app of STUDY with waitress until Ctrl-C.
 
-    Coders and evaluators open their personal links (`semclust people add`);
+    Coders and evaluators open their personal links (`semclust people add`,
+    which builds them from the same `serve:` setting of study.yaml);
     the admin opens phases and exports at /admin. Every answer is committed to
     STUDY/annotations.sqlite before the browser is told it was saved. Anything
     beyond loopback belongs behind an HTTPS reverse proxy (docs/annotation.md).
@@ -102,9 +105,12 @@ def serve(study_dir, host, port, threads, images_only, connection_limit, channel
 
     from semclust.annotate.app import create_app
     from semclust.annotate.db import check_database, database_error
+    from semclust.annotate.serving import serve_settings
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
+    settings = serve_settings(study, host, port)
+    host, port = settings["host"], settings["port"]
     check_database(study.annotations_db)
     config = {"STUDY": study_dir, **({"SESSION_COOKIE_SECURE": True} if secure_cookies else {})}
     try:

@@ -1,14 +1,18 @@
 """``/admin``: progress and logins per person, live agreement, phase openings, export.
 
 Krippendorff's alpha comes from ``evaluation.agreement`` (the statistics
-live there, computed on the same frame as ``exports/ratings.csv``); if that
-module cannot be imported the dashboard says so and shows counts only.
+live there; :mod:`annotate.dashboard` feeds it the latest ratings, as in
+``exports/ratings.csv``); if that module cannot be imported the dashboard says
+so and shows counts only. Alpha from fewer than 30 items carries a warning.
 """
 from __future__ import annotations
+
+import threading
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -18,50 +22,33 @@ from flask import (
     url_for,
 )
 
-from semclust.annotate import answers, export
+from semclust.annotate import answers, checks, export
+from semclust.annotate import dashboard as dashboard_stats
 from semclust.annotate.auth import db_conn, require_role
 from semclust.annotate.people import list_people, session_summary
 from semclust.annotate.views import catalog, study
 from semclust.pipeline.study import UserError
-from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-EXPORTS = {"ratings.csv": "ratings_csv", "matches.csv": "matches_csv"}
+# Export files offered for download: name -> its path in a study.
+EXPORTS = {"ratings.csv": lambda s: s.ratings_csv, "matches.csv": lambda s: s.matches_csv,
+           "comments.csv": export.comments_csv, "checks.csv": export.checks_csv}
 
 
-def agreement_table(ratings, phases: list[str]) -> tuple[list[dict], str | None]:
-    """Alpha per phase and dimension on the independent round; (rows, message if unavailable)."""
-    try:
-        from semclust.evaluation.agreement import agreement_by_dimension
-    except ImportError as exc:
-        return [], f"Krippendorff's alpha unavailable (evaluation.agreement not importable: {exc}); counts only."
-    independent = ratings[ratings["round"] == INDEPENDENT_ROUND]
-    rows = []
-    for phase in phases:
-        part = independent[independent["phase"] == phase]
-        row = {"phase": phase, "n": int(part["score"].notna().sum())}
-        try:
-            result = agreement_by_dimension(part, scale=SCALE_POINTS, level="ordinal") if len(part) else {}
-            for d in DIMENSION_NAMES:
-                stats = result.get(d) or {}
-                row[d] = stats.get("krippendorff_alpha")
-                row[f"{d}_note"] = stats.get("krippendorff_alpha_note") or ("no ratings" if not stats else "")
-        except Exception as exc:  # shown on the page, never hidden
-            row["error"] = f"{type(exc).__name__}: {exc}"
-        rows.append(row)
-    return rows, None
-
-
-def progress_rows(people, phases: list[str], clusterings: list[str]) -> list[dict]:
+def progress_rows(people, phases: list[str], clusterings: list[str], pairs_done: dict | None = None) -> list[dict]:
     """One row per person: answered/total per phase (coders) or per clustering (evaluators).
 
     Each row also has ``removed`` (when the person was removed, or None),
     ``sessions`` (browsers logged in now) and ``last_login`` (ISO 8601 UTC, or None).
     """
     cat, conn = catalog(), db_conn()
-    pairs_done, sets_done = answers.pair_progress(conn), answers.match_progress(conn)
+    pairs_done = answers.pair_progress(conn) if pairs_done is None else pairs_done
+    sets_done = answers.match_progress(conn)
     logins = session_summary(conn)
-    phase_sizes = {p: len(cat.pair_queue([p])) for p in phases}
+    phase_sizes = dict.fromkeys(phases, 0)
+    for row in cat.pair_index().values():
+        if row["phase"] in phase_sizes:
+            phase_sizes[row["phase"]] += 1
     set_sizes = {c: len(cat.sets(c)) for c in clusterings}
     rows = []
     for person in people:
@@ -88,15 +75,19 @@ def render_dashboard(export_error: str | None = None):
     """The dashboard page; ``export_error`` is shown in the export section."""
     cat, conn = catalog(), db_conn()
     phases, clusterings = cat.phases(), cat.clusterings_with_sets()
-    ratings = export.ratings_frame(conn)
-    alpha_rows, alpha_message = agreement_table(ratings, phases)
-    counts = ratings.groupby(["phase", "round", "dimension"]).size().reset_index(name="n")
+    ext = current_app.extensions["semclust"]
+    cache = ext.setdefault("rating_cache", dashboard_stats.RatingCache())  # read incrementally
+    with ext.setdefault("rating_cache_lock", threading.Lock()):
+        latest = dashboard_stats.latest_ratings(conn, cache)
+    alpha_rows, alpha_message = dashboard_stats.alpha_rows(latest, phases)
     return render_template(
         "admin/dashboard.html", phases=phases, clusterings=clusterings,
         open_phases=answers.open_phases(conn), open_clusterings=answers.open_clusterings(conn),
-        progress=progress_rows(list_people(conn), phases, clusterings),
-        alpha_rows=alpha_rows, alpha_message=alpha_message, counts=counts.to_dict("records"),
-        exports={name: getattr(study(), attr).is_file() for name, attr in EXPORTS.items()},
+        progress=progress_rows(list_people(conn), phases, clusterings, dashboard_stats.pair_progress(latest)),
+        alpha_rows=alpha_rows, alpha_message=alpha_message, counts=dashboard_stats.counts(latest),
+        min_items=dashboard_stats.MIN_ITEMS_FOR_ALPHA, check_accuracy=checks.accuracy_by_coder(conn),
+        n_checks=len(checks.list_checks(conn)),
+        exports={name: path_of(study()).is_file() for name, path_of in EXPORTS.items()},
         export_error=export_error)
 
 
@@ -144,7 +135,7 @@ def run_export():
 def download(name: str):
     if name not in EXPORTS:
         abort(404)
-    path = getattr(study(), EXPORTS[name])
+    path = EXPORTS[name](study())
     if not path.is_file():
         abort(404)
     return send_file(path, mimetype="text/csv", as_attachment=True, download_name=name, max_age=0)

@@ -1,20 +1,53 @@
 """``/consensus``: after a phase, the admin records the coders' agreed score where they differed.
 
-Lists every pair x dimension of a phase on which the coders' latest scores
-differ, the two images side by side with each coder's score, and stores the
-agreed score as its own round (``round = 'consensus'``) next to the coders'
-own ratings, which stay untouched.
+One card per pair on which the coders' latest scores differ on at least one
+dimension: the two images, and for both dimensions each coder's score, with
+the coders' comments and "cannot judge" reasons. The agreed score is stored
+as its own round (``round = 'consensus'``) next to the coders' own ratings,
+which stay untouched. The page records without reloading (``fetch`` POST
+answered with JSON), has keyboard shortcuts (the rating keys of the study,
+J/K to move) and an "unresolved only" filter; without JavaScript the same
+forms post and redirect back.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
 from semclust.annotate import answers
 from semclust.annotate.auth import db_conn, require_role
-from semclust.annotate.views import catalog
+from semclust.annotate.keymap import key_map
+from semclust.annotate.views import catalog, study
 from semclust.vocabulary import CONSENSUS_ROUND, DIMENSION_NAMES, SCALE_POINTS
 
 bp = Blueprint("consensus", __name__, url_prefix="/consensus")
+
+
+def consensus_cards(pair_ids: list[str]) -> list[dict]:
+    """One dict per pair of ``pair_ids`` with a disagreement, in their order.
+
+    Keys: pair_id, a, b (image ids), dims {dimension: {scores {coder: score or None},
+    disputed (bool), consensus (score or None)}}, comments [{coder, comment, cannot_judge}],
+    resolved (every disputed dimension has a consensus score).
+    """
+    conn, index = db_conn(), catalog().pair_index()
+    disputed = answers.disagreements(conn, pair_ids)
+    wanted = list(dict.fromkeys(r["pair_id"] for r in disputed))
+    if not wanted:
+        return []
+    scores, agreed = answers.independent_scores(conn, wanted), answers.consensus_scores(conn)
+    comments = answers.pair_comments(conn, wanted)
+    disputed_dims = {(r["pair_id"], r["dimension"]) for r in disputed}
+    cards = []
+    for pair_id in wanted:
+        dims = {d: {"scores": dict(sorted(scores.get((pair_id, d), {}).items())),
+                    "disputed": (pair_id, d) in disputed_dims, "consensus": agreed.get((pair_id, d))}
+                for d in DIMENSION_NAMES}
+        cannot = {coder for d in dims.values() for coder, s in d["scores"].items() if s is None}
+        cards.append({"pair_id": pair_id, "a": index[pair_id]["image_a"], "b": index[pair_id]["image_b"],
+                      "dims": dims,
+                      "comments": [{**c, "cannot_judge": c["coder"] in cannot} for c in comments[pair_id]],
+                      "resolved": all(d["consensus"] is not None for d in dims.values() if d["disputed"])})
+    return cards
 
 
 @bp.get("/")
@@ -25,31 +58,42 @@ def disagreements():
     phase = request.args.get("phase") or (phases[0] if phases else None)
     if phase is not None and phase not in phases:
         abort(400, f"unknown phase {phase!r}")
-    index = cat.pair_index()
-    pair_ids = [p["pair_id"] for p in cat.pair_queue([phase])] if phase else []
-    rows = answers.disagreements(db_conn(), pair_ids)
-    comments = answers.pair_comments(db_conn(), sorted({r["pair_id"] for r in rows}))
-    for row in rows:
-        row["a"], row["b"] = index[row["pair_id"]]["image_a"], index[row["pair_id"]]["image_b"]
-        row["comments"] = comments[row["pair_id"]]
-    return render_template("consensus/list.html", phases=phases, phase=phase, rows=rows,
-                           open_rows=sum(r["consensus"] is None for r in rows))
+    unresolved_only = request.args.get("unresolved") == "1"
+    cards = consensus_cards([p["pair_id"] for p in cat.pair_queue([phase])] if phase else [])
+    shown = [c for c in cards if not (unresolved_only and c["resolved"])]
+    return render_template("consensus/list.html", phases=phases, phase=phase, cards=shown,
+                           n_pairs=len(cards), open_pairs=sum(not c["resolved"] for c in cards),
+                           unresolved_only=unresolved_only, keys=key_map(study()))
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
 @bp.post("/record")
 @require_role("admin")
 def record():
-    pair = catalog().pair_index().get(request.form.get("pair_id", ""))
-    dimension = request.form.get("dimension")
-    score = request.form.get("score", "")
+    form = request.get_json(silent=True) if request.is_json else request.form
+    form = form if isinstance(form, dict) or hasattr(form, "get") else {}
+    pair = catalog().pair_index().get(str(form.get("pair_id", "")))
+    dimension, score = form.get("dimension"), str(form.get("score", ""))
+    problem = None
     if pair is None:
-        abort(400, f"unknown pair {request.form.get('pair_id')!r}")
-    if pair["phase"] not in answers.ever_opened_phases(db_conn()):
-        abort(400, f"phase {pair['phase']!r} was never opened: there is nothing to agree on")
-    if dimension not in DIMENSION_NAMES:
-        abort(400, f"unknown dimension {dimension!r}")
-    if score not in {str(s) for s in SCALE_POINTS}:
-        abort(400, f"score must be one of {list(SCALE_POINTS)} (got {score!r})")
-    answers.record_pair(db_conn(), g.person["id"], pair["pair_id"], pair["phase"],
-                        {dimension: int(score)}, round_=CONSENSUS_ROUND)
-    return redirect(url_for("consensus.disagreements", phase=pair["phase"]) + f"#{pair['pair_id']}-{dimension}")
+        problem = f"unknown pair {form.get('pair_id')!r}"
+    elif pair["phase"] not in answers.ever_opened_phases(db_conn()):
+        problem = f"phase {pair['phase']!r} was never opened: there is nothing to agree on"
+    elif dimension not in DIMENSION_NAMES:
+        problem = f"unknown dimension {dimension!r}"
+    elif score not in {str(s) for s in SCALE_POINTS}:
+        problem = f"score must be one of {list(SCALE_POINTS)} (got {score!r})"
+    if problem:
+        if wants_json():
+            return jsonify({"ok": False, "error": problem}), 400
+        abort(400, problem)
+    ids = answers.record_pair(db_conn(), g.person["id"], pair["pair_id"], pair["phase"],
+                              {dimension: int(score)}, round_=CONSENSUS_ROUND)
+    if wants_json():
+        card = next(iter(consensus_cards([pair["pair_id"]])), None)
+        return jsonify({"ok": True, "ids": ids, "pair_id": pair["pair_id"], "dimension": dimension,
+                        "score": int(score), "resolved": bool(card and card["resolved"])})
+    return redirect(url_for("consensus.disagreements", phase=pair["phase"]) + f"#{pair['pair_id']}")

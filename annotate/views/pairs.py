@@ -1,64 +1,137 @@
 """``/pairs``: a coder rates image pairs for denotative and connotative similarity.
 
 The page carries the coder's whole queue (pairs of the open phases, with the
-coder's latest answers) and starts at the first unanswered pair, so closing
+coder's latest answers, and the attention checks at their positions, see
+:mod:`annotate.checks`) and starts at the first unanswered pair, so closing
 the browser and coming back resumes exactly there. Each answer is POSTed as
-JSON (CSRF token in the ``X-CSRFToken`` header) and acknowledged only after
-it is committed; an edit appends a new submission.
+JSON (CSRF header) with the seconds the pair was on screen and acknowledged
+only after it is committed; an edit appends a new submission.
+
+Before the first pair a coder sees ``/pairs/instructions`` (the study's
+``instructions.md``, the definitions, the keys) and, where the study has
+``practice.csv``, practice pairs that are never sent to the server.
 """
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
-from semclust.annotate import answers
+from semclust.annotate import answers, checks
 from semclust.annotate.auth import db_conn, require_role
-from semclust.annotate.views import bad_request, catalog
+from semclust.annotate.instructions import practice_pairs, render_instructions
+from semclust.annotate.keymap import key_map
+from semclust.annotate.views import bad_request, catalog, study
 from semclust.vocabulary import DIMENSION_NAMES, SCALE_POINTS
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
 MAX_COMMENT = 2000
+MAX_SECONDS = 24 * 3600.0
+SEEN_INSTRUCTIONS = "seen_instructions"
 
 
-def coder_state(person_id: int) -> dict:
-    """The coder's queue, answers and resume position (no cluster information)."""
+def _item(key: str, image_a: str, image_b: str, answer) -> dict:
+    return {"pair_id": key, "a": url_for("images.image", image_id=image_a),
+            "b": url_for("images.image", image_id=image_b), "answer": answer}
+
+
+def person_checks(person: str) -> dict[str, dict]:
+    """The coder's opaque check keys -> active check rows."""
+    secret = current_app.config["SECRET_KEY"]
+    return {checks.check_key(secret, person, c["id"]): c for c in checks.list_checks(db_conn())}
+
+
+def coder_state(person_id: int, person: str, practice: bool = False) -> dict:
+    """The coder's queue, answers and resume position (no cluster information).
+
+    Attention checks sit at their per-coder positions and look like pairs.
+    With ``practice``, the study's practice pairs come first (``practice: true``,
+    never submitted) and the queue starts with them.
+    """
     cat = catalog()
     open_now = answers.open_phases(db_conn())
     queue = cat.pair_queue([p for p in cat.phases() if p in open_now])
     given = answers.latest_pair_answers(db_conn(), person_id)
-    items = [{"pair_id": p["pair_id"],
-              "a": url_for("images.image", image_id=p["image_a"]),
-              "b": url_for("images.image", image_id=p["image_b"]),
-              "answer": given.get(p["pair_id"])} for p in queue]
+    items = [_item(p["pair_id"], p["image_a"], p["image_b"], given.get(p["pair_id"])) for p in queue]
+    if items:
+        secret = current_app.config["SECRET_KEY"]
+        check_answers = checks.latest_answers(db_conn(), person_id)
+        for offset, (position, check) in enumerate(checks.positions(secret, person, checks.list_checks(db_conn()),
+                                                                    len(items))):
+            items.insert(min(position + offset, len(items)),
+                         _item(checks.check_key(secret, person, check["id"]), check["image_a"], check["image_b"],
+                               check_answers.get(check["id"])))
     start = next((i for i, item in enumerate(items) if item["answer"] is None), len(items))
-    return {"items": items, "start": start,
-            "answer_url": url_for("pairs.answer")}
+    if practice:
+        trial = [{**_item(f"practice-{i}", p["image_a"], p["image_b"], None), "practice": True,
+                  "expected": p["expected"]} for i, p in enumerate(practice_pairs(study()))]
+        items, start = trial + items, 0
+    return {"items": items, "start": start, "answer_url": url_for("pairs.answer")}
 
 
 @bp.get("/")
 @require_role("coder")
 def rate():
-    return render_template("pairs/rate.html", state=coder_state(g.person["id"]))
+    if not session.get(SEEN_INSTRUCTIONS) and not answers.latest_pair_answers(db_conn(), g.person["id"]):
+        return redirect(url_for("pairs.instructions"))
+    practice = request.args.get("practice") == "1"
+    return render_template("pairs/rate.html", keys=key_map(study()),
+                           state=coder_state(g.person["id"], g.person["name"], practice))
+
+
+@bp.get("/instructions")
+@require_role("coder")
+def instructions():
+    return render_template("pairs/instructions.html", body=render_instructions(study()),
+                           keys=key_map(study()), n_practice=len(practice_pairs(study())))
+
+
+@bp.post("/instructions")
+@require_role("coder")
+def start():
+    """The coder read the instructions: on to the practice pairs (if any) or the first pair."""
+    session[SEEN_INSTRUCTIONS] = True
+    practice = bool(practice_pairs(study())) and request.form.get("practice") != "skip"
+    return redirect(url_for("pairs.rate", practice="1") if practice else url_for("pairs.rate"))
 
 
 @bp.get("/state")
 @require_role("coder")
 def state():
-    return jsonify(coder_state(g.person["id"]))
+    return jsonify(coder_state(g.person["id"], g.person["name"]))
 
 
 def parse_answer(body) -> tuple[dict | None, str]:
-    """Validate a submitted answer; returns ({pair_id, phase, scores, comment}, "") or (None, why)."""
+    """Validate a submitted answer; returns ({pair_id, phase, check, scores, comment, seconds}, "") or (None, why).
+
+    ``check`` is the check row when the key is one of the coder's attention checks (then
+    ``pair_id`` and ``phase`` are None).
+    """
     if not isinstance(body, dict):
         return None, "expected a JSON object"
-    pair = catalog().pair_index().get(body.get("pair_id")) if isinstance(body.get("pair_id"), str) else None
-    if pair is None or pair["phase"] not in answers.open_phases(db_conn()):
+    key = body.get("pair_id") if isinstance(body.get("pair_id"), str) else None
+    check = person_checks(g.person["name"]).get(key) if key else None
+    pair = catalog().pair_index().get(key) if key and check is None else None
+    if check is None and (pair is None or pair["phase"] not in answers.open_phases(db_conn())):
         return None, f"unknown pair {body.get('pair_id')!r} (not in an open phase)"
     cannot = body.get("cannot_judge", False)
     comment = body.get("comment", "")
+    seconds = body.get("seconds_on_item")
     if not isinstance(cannot, bool):
         return None, "cannot_judge must be true or false"
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         return None, f"comment must be text of at most {MAX_COMMENT} characters"
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                or not 0 <= seconds <= MAX_SECONDS):
+        return None, f"seconds_on_item must be a number of seconds from 0 to {MAX_SECONDS:.0f}"
     scores = {}
     for dim in DIMENSION_NAMES:
         value = body.get(dim)
@@ -68,8 +141,9 @@ def parse_answer(body) -> tuple[dict | None, str]:
         elif isinstance(value, bool) or not isinstance(value, int) or value not in SCALE_POINTS:
             return None, f"{dim}: score must be one of {list(SCALE_POINTS)} (got {value!r})"
         scores[dim] = None if cannot else value
-    return {"pair_id": pair["pair_id"], "phase": pair["phase"], "scores": scores,
-            "comment": comment.strip()}, ""
+    return {"pair_id": pair["pair_id"] if pair else None, "phase": pair["phase"] if pair else None,
+            "check": check, "scores": scores, "comment": comment.strip(),
+            "seconds": None if seconds is None else round(float(seconds), 3)}, ""
 
 
 @bp.post("/answer")
@@ -78,6 +152,10 @@ def answer():
     parsed, why = parse_answer(request.get_json(silent=True))
     if parsed is None:
         return bad_request(why)
-    ids = answers.record_pair(db_conn(), g.person["id"], parsed["pair_id"], parsed["phase"],
-                              parsed["scores"], parsed["comment"])
+    if parsed["check"] is not None:
+        ids = [checks.record_answer(db_conn(), parsed["check"]["id"], g.person["id"], parsed["scores"],
+                                    parsed["comment"], parsed["seconds"])]
+    else:
+        ids = answers.record_pair(db_conn(), g.person["id"], parsed["pair_id"], parsed["phase"],
+                                  parsed["scores"], parsed["comment"], seconds=parsed["seconds"])
     return jsonify({"ok": True, "ids": ids})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -77,9 +78,14 @@ def agreement_table(result: dict, level: str) -> str:
 @click.option("--dimensions", default=None,
               help="Dimensions to analyse, comma-separated (default: every dimension in the file; "
                    "with --study, the study's own).")
+@click.option("--min-check-accuracy", type=click.FloatRange(0, 1), default=None,
+              help="Leave out coders whose attention-check accuracy is below this share (0-1); "
+                   "reads --checks or the study's exports/checks.csv.")
+@click.option("--checks", "checks_path", type=click.Path(dir_okay=False),
+              help="Attention checks CSV (coder, correct), as `semclust export` writes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by dimension.")
 def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, seed, dimensions,
-              as_json):
+              min_check_accuracy, checks_path, as_json):
     """Inter-coder agreement per dimension: Krippendorff's alpha, Cohen's and Fleiss' kappa.
 
     \b
@@ -87,6 +93,7 @@ def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, 
       semclust agreement --ratings studies/demo/exports/ratings.csv --phase 1
       semclust agreement --study studies/demo --level nominal --bootstrap 2000 --json
       semclust agreement --ratings relevance.csv --scale 1..5 --dimensions relevance
+      semclust agreement --study studies/demo --min-check-accuracy 0.8
 
     Ratings collected elsewhere may use any dimension names and scale. A study's
     own ratings are checked against its dimensions (a misspelt one exits 2).
@@ -102,12 +109,34 @@ def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, 
     chosen = [d for d in dimensions.split(",") if d.strip()] if dimensions else None
     if chosen is None and ratings_path is None:  # the app's own export: only our dimensions
         validate_ratings(ratings, scale, DIMENSION_NAMES)
+    note = None
+    if min_check_accuracy is not None:
+        ratings, note = apply_check_exclusion(ratings, study, checks_path, min_check_accuracy)
     result = agreement_by_dimension(ratings, scale, level, round_, phase, bootstrap, seed,
                                     dimensions=chosen)
     if as_json:
-        echo_json(result)
+        echo_json({**result, "excluded_coders": note} if note else result)
     else:
         click.echo(agreement_table(result, level))
+        if note:
+            click.echo(note["text"])
+
+
+def apply_check_exclusion(ratings, study, checks_path, min_accuracy):
+    """(ratings without coders below ``min_accuracy`` on the attention checks, note dict)."""
+    import pandas as pd
+
+    from semclust.evaluation.agreement import exclude_inattentive, exclusion_note
+    from semclust.pipeline.study import UserError
+
+    path = checks_path or (study.exports_dir / "checks.csv" if study is not None else None)
+    if path is None or not Path(path).is_file():
+        raise UserError(f"--min-check-accuracy needs the attention checks: {path or 'give --checks FILE'} "
+                        "not found (run `semclust export`, which writes exports/checks.csv)")
+    checks = pd.read_csv(path, dtype={"coder": str}, keep_default_na=False)
+    kept, excluded = exclude_inattentive(ratings, checks, min_accuracy)
+    return kept, {"min_check_accuracy": min_accuracy, "excluded": excluded,
+                  "text": exclusion_note(excluded, min_accuracy)}
 
 
 commands = [agreement]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
+from semclust.evaluation.cli.agreement import apply_check_exclusion, echo_json, fmt, format_table
 from semclust.vocabulary import SCALE_POINTS
 
 
@@ -63,9 +63,14 @@ def grid_table(grid: dict) -> str:
 @click.option("--seed", type=int, default=None, help="Seed (default: the study's).")
 @click.option("--scale", default=",".join(map(str, SCALE_POINTS)), show_default=True,
               help="The rating scale.")
+@click.option("--min-check-accuracy", type=click.FloatRange(0, 1), default=None,
+              help="Leave out coders whose attention-check accuracy is below this share (0-1); "
+                   "reads --checks or the study's exports/checks.csv.")
+@click.option("--checks", "checks_path", type=click.Path(dir_okay=False),
+              help="Attention checks CSV (coder, correct), as `semclust export` writes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_pairs, threshold,
-            permutations, bootstrap, seed, scale, as_json):
+            permutations, bootstrap, seed, scale, min_check_accuracy, checks_path, as_json):
     """Cluster quality s_s - s_d (Grimmer & King 2011) per clustering and rating dimension.
 
     s_s is the mean rating of rated pairs within one cluster, s_d across
@@ -76,6 +81,7 @@ def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_p
     Example:
       semclust quality --study studies/demo --clustering all
       semclust quality --ratings ratings.csv --pairs pairs.csv --labels labels.csv --json
+      semclust quality --study studies/demo --min-check-accuracy 0.8
     """
     from semclust.evaluation.inputs import (
         open_study,
@@ -94,23 +100,35 @@ def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_p
             raise UserError("give either --study (with --clustering) or --pairs and --labels")
         study = open_study(study_path)
         ratings = read_ratings(ratings_path) if ratings_path else None
+        note = None
+        if min_check_accuracy is not None:
+            from semclust.evaluation.inputs import load_ratings
+            ratings, note = apply_check_exclusion(load_ratings(ratings_path, study), study, checks_path,
+                                                  min_check_accuracy)
         grid = quality_grid(study, clustering, ratings=ratings, progress=True,
                             seed=study.seed if seed is None else seed,
                             scale=parse_scale(scale), **options)
         if as_json:
-            echo_json(grid)
+            echo_json({**grid, "excluded_coders": note} if note else grid)
         else:
             click.echo(grid_table(grid))
+            if note:
+                click.echo(note["text"])
         return
     if not (ratings_path and pairs_path and labels_path):
         raise UserError("give --study FOLDER, or all of --ratings, --pairs and --labels")
-    result = quality_scores(read_ratings(ratings_path), read_pairs(pairs_path),
+    ratings, note = read_ratings(ratings_path), None
+    if min_check_accuracy is not None:
+        ratings, note = apply_check_exclusion(ratings, None, checks_path, min_check_accuracy)
+    result = quality_scores(ratings, read_pairs(pairs_path),
                             read_labels(labels_path), seed=seed, scale=parse_scale(scale),
                             **options)
     if as_json:
-        echo_json(result)
+        echo_json({**result, "excluded_coders": note} if note else result)
     else:
         click.echo(scores_table(result))
+        if note:
+            click.echo(note["text"])
 
 
 commands = [quality]

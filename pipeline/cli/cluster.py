@@ -1,4 +1,4 @@
-"""`semclust cluster` (run a GRID.yaml) and `semclust clusters show` (one clustering's table)."""
+"""`semclust cluster` (run a GRID.yaml), `semclust clusters list` (every clustering) and `clusters show`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,6 +52,50 @@ def cluster(study_dir, grid_name, force, jobs, stopwords):
 @click.group()
 def clusters():
     """Look at the clusterings of a study."""
+
+
+@clusters.command("list")
+@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path),
+              help="Study folder.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+def list_(study_dir, as_csv):
+    """List the clusterings of a study: id, clusters, noise share, images.
+
+    \b
+    Example:
+      semclust clusters list --study studies/demo
+      semclust clusters list --study studies/demo --csv > clusterings.csv
+    """
+    import csv
+    import sys
+
+    from semclust.pipeline.study import Study
+
+    study = Study.open(study_dir)
+    header = ["clustering", "n_clusters", "noise_fraction", "n_images"]
+    rows = []
+    for clustering_id in study.list_clusterings():
+        try:
+            summary = study.read_clustering_json(clustering_id, "summary.json")
+        except UserError:
+            summary = {}
+        rows.append([clustering_id, summary.get("n_clusters", ""),
+                     "" if summary.get("noise_fraction") is None else f"{summary['noise_fraction']:.3f}",
+                     summary.get("n_images", "")])
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    if not rows:
+        click.echo(f"no clusterings in {study.root} yet: run `semclust cluster`")
+        return
+    table = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for k, row in enumerate(table):
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if k == 0:
+            click.echo("  ".join("-" * w for w in widths))
 
 
 @clusters.command("show")

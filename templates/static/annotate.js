@@ -102,18 +102,69 @@ class Stepper {
   forward() { if (this.index < this.firstOpen()) this.show(this.index + 1); }
 }
 
-// Click-to-zoom: an overlay with the full image; a click on it toggles actual size.
+// Enlarge: an overlay that fits the image to the window (small images are scaled up too),
+// zooms (wheel, + / -, click) and pans (drag, arrow keys); 0 fits again, Esc closes.
 const lightbox = {
+  scale: 1, fit: 1, x: 0, y: 0,
+  els() { return [document.getElementById("lightbox"), document.getElementById("lightbox-img")]; },
   open(src) {
-    const box = document.getElementById("lightbox"), img = document.getElementById("lightbox-img");
-    img.src = src; img.classList.remove("actual"); box.hidden = false;
+    const [box, img] = this.els();
+    box.hidden = false;
+    img.onload = () => this.reset();
+    img.src = src;
+    if (img.complete && img.naturalWidth) this.reset();
   },
-  close() { document.getElementById("lightbox").hidden = true; },
-  isOpen() { return !document.getElementById("lightbox").hidden; },
+  reset() {
+    const [, img] = this.els();
+    const w = img.naturalWidth || 1, h = img.naturalHeight || 1;
+    this.fit = Math.min((window.innerWidth * 0.96) / w, (window.innerHeight * 0.92) / h);
+    this.scale = this.fit; this.x = 0; this.y = 0; this.apply();
+  },
+  apply() {
+    const [box, img] = this.els();
+    img.style.width = `${img.naturalWidth * this.scale}px`;
+    img.style.height = `${img.naturalHeight * this.scale}px`;
+    img.style.transform = `translate(${this.x}px, ${this.y}px)`;
+    box.dataset.zoom = (this.scale / this.fit).toFixed(2);
+  },
+  zoom(factor) { this.scale = Math.max(this.fit / 2, Math.min(this.scale * factor, this.fit * 16)); this.apply(); },
+  pan(dx, dy) { this.x += dx; this.y += dy; this.apply(); },
+  close() { this.els()[0].hidden = true; },
+  isOpen() { return !this.els()[0].hidden; },
+  // a key pressed while open: true if it was used
+  key(key) {
+    const step = 80;
+    if (key === "escape" || key === "z" || key === "x") this.close();
+    else if (key === "+" || key === "=") this.zoom(1.25);
+    else if (key === "-" || key === "_") this.zoom(0.8);
+    else if (key === "0") this.reset();
+    else if (key === "arrowleft") this.pan(step, 0);
+    else if (key === "arrowright") this.pan(-step, 0);
+    else if (key === "arrowup") this.pan(0, step);
+    else if (key === "arrowdown") this.pan(0, -step);
+    else return false;
+    return true;
+  },
   init() {
-    const box = document.getElementById("lightbox"), img = document.getElementById("lightbox-img");
+    const [box, img] = this.els();
+    let drag = null, moved = false;
     box.addEventListener("click", (e) => { if (e.target === box) lightbox.close(); });
-    img.addEventListener("click", () => img.classList.toggle("actual"));
+    img.addEventListener("click", () => {
+      if (moved) return;
+      if (lightbox.scale > lightbox.fit * 1.01) lightbox.reset(); else lightbox.zoom(2);
+    });
+    img.addEventListener("dragstart", (e) => e.preventDefault());
+    img.addEventListener("mousedown", (e) => { drag = [e.clientX, e.clientY]; moved = false; });
+    window.addEventListener("mousemove", (e) => {
+      if (!drag) return;
+      const dx = e.clientX - drag[0], dy = e.clientY - drag[1];
+      if (Math.abs(dx) + Math.abs(dy) > 3) moved = true;
+      drag = [e.clientX, e.clientY]; lightbox.pan(dx, dy);
+    });
+    window.addEventListener("mouseup", () => { drag = null; });
+    box.addEventListener("wheel", (e) => { e.preventDefault(); lightbox.zoom(e.deltaY < 0 ? 1.15 : 1 / 1.15); },
+                         {passive: false});
+    window.addEventListener("resize", () => { if (lightbox.isOpen()) lightbox.reset(); });
   },
 };
 

@@ -54,17 +54,17 @@ def test_unknown_phase_or_action_is_400(admin, env, form):
     assert db_rows(env.study, "SELECT count(*) AS n FROM phase_events")[0]["n"] == 0
 
 
-def test_consensus_lists_only_items_where_coders_differ(rated, admin):
+def test_consensus_lists_one_card_per_pair_where_coders_differ(rated, admin):
     html = admin.get("/consensus/?phase=1").get_data(as_text=True)
-    assert 'id="p002-denotative"' in html and 'id="p003-denotative"' in html and 'id="p003-connotative"' in html
-    assert "p001-" not in html and "p002-connotative" not in html and "p004-" not in html
+    assert html.count('id="p002"') == 1 and html.count('id="p003"') == 1  # both dimensions on one card
+    assert 'id="p001"' not in html and 'id="p004"' not in html
     assert "cannot judge" in html and "colin" in html and "/images/i0" in html
 
 
 def test_consensus_is_recorded_as_its_own_round(rated, admin, env):
     response = admin.post("/consensus/record", data={"pair_id": "p002", "dimension": "denotative", "score": "1",
                                                      "csrf_token": admin.csrf})
-    assert response.status_code == 302 and response.location.endswith("#p002-denotative")
+    assert response.status_code == 302 and response.location.endswith("#p002")
     rows = db_rows(env.study, "SELECT score, round, phase FROM ratings WHERE round = 'consensus'")
     assert rows == [{"score": 1, "round": "consensus", "phase": "1"}]
     coders = db_rows(env.study, "SELECT score FROM ratings WHERE pair_id = 'p002' AND dimension = 'denotative' "
@@ -105,7 +105,8 @@ def test_dashboard_shows_progress_and_alpha_per_dimension(rated, admin):
     html = admin.get("/admin/").get_data(as_text=True)
     assert "cora</td><td>coder</td>" in html and "1: 4 / 4" in html and "1: 3 / 4" in html
     alpha = html[html.index('id="alpha"'):html.index('id="counts"')]
-    assert re.search(r"<td[^>]*>-?[01]\.\d\d</td>", alpha), alpha  # a computed alpha, not a placeholder
+    assert re.search(r'class="alpha-value">-?[01]\.\d\d<', alpha), alpha  # a computed alpha, not a placeholder
+    assert "unstable" in alpha  # 4 pairs: the small-sample warning stands beside it
     assert "close phase 1" in html and "open phase 2" in html
 
 
@@ -152,6 +153,7 @@ def test_images_only_app_serves_images_without_login_and_nothing_else(env):
 def test_export_csv_matches_study_schema(rated, admin, env):
     admin.post("/admin/export", data={"csrf_token": admin.csrf})
     frame = pd.read_csv(env.study.ratings_csv, dtype={"item_id": str, "phase": str})
-    assert list(frame.columns) == ["item_id", "coder", "dimension", "score", "round", "phase", "created_at"]
+    assert list(frame.columns) == ["item_id", "coder", "dimension", "score", "round", "phase", "created_at",
+                                   "seconds_on_item"]
     cannot = frame[(frame["item_id"] == "p003") & (frame["coder"] == "colin")]
     assert len(cannot) == 2 and cannot["score"].isna().all()

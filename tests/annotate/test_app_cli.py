@@ -104,7 +104,7 @@ def test_export_keeps_latest_per_item_coder_dimension_round(login, admin, env, r
     result = run_cli("export", "--study", env.study.root)
     assert result.exit_code == 0 and "wrote 5 ratings" in result.stdout
     frame = pd.read_csv(env.study.ratings_csv, dtype={"item_id": str, "phase": str}, keep_default_na=False)
-    assert list(frame.columns) == RATING_COLUMNS
+    assert list(frame.columns) == [*RATING_COLUMNS, "seconds_on_item"]
     got = {(r.coder, r.dimension, r.round): r.score for r in frame.itertuples()}
     assert got == {("cora", "denotative", "independent"): "2", ("cora", "connotative", "independent"): "1",
                    ("colin", "denotative", "independent"): "", ("colin", "connotative", "independent"): "",

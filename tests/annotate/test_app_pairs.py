@@ -9,7 +9,9 @@ from support.app_study import CLUSTERING, db_rows, open_phase, post_json, rate
 @pytest.fixture
 def coder(login, admin):
     open_phase(admin, "1")
-    return login("cora")
+    client = login("cora")
+    client.post("/pairs/instructions", data={"csrf_token": client.csrf})  # read the instructions
+    return client
 
 
 def count_ratings(env) -> int:
@@ -21,7 +23,8 @@ def test_login_link_sets_session_and_sends_coder_to_pairs(app, env):
     response = client.get(f"/login/{env.tokens['cora']}")
     assert response.status_code == 302 and response.location.endswith("/pairs/")
     assert "session=" in response.headers["Set-Cookie"]
-    assert client.get("/pairs/").status_code == 200
+    assert client.get("/pairs/").location.endswith("/pairs/instructions")  # before the first pair
+    assert client.get("/pairs/instructions").status_code == 200
 
 
 def test_login_with_unknown_token_is_403_and_logs_out(app, login):

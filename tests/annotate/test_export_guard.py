@@ -71,7 +71,7 @@ def test_export_force_overwrites_foreign_rows(run_cli, env):
     _write(env.study.ratings_csv, LABEL_STUDIO_RATINGS)
     result = run_cli("export", "--study", env.study.root, "--force")
     assert result.exit_code == 0 and "wrote 0 ratings" in result.stdout
-    assert pd.read_csv(env.study.ratings_csv).columns.tolist() == RATING_COLUMNS
+    assert pd.read_csv(env.study.ratings_csv).columns.tolist() == [*RATING_COLUMNS, "seconds_on_item"]
     assert len(pd.read_csv(env.study.ratings_csv)) == 0
 
 
