@@ -412,6 +412,23 @@ def exclude_inattentive(ratings: pd.DataFrame, checks: pd.DataFrame,
     return kept, excluded
 
 
+def exclude_by_checks_file(ratings: pd.DataFrame, path, min_accuracy: float) -> tuple[pd.DataFrame, dict]:
+    """:func:`exclude_inattentive` with the checks read from ``path`` (``exports/checks.csv``).
+
+    Returns (kept ratings, ``{"min_check_accuracy", "excluded", "text"}``); UserError
+    when the file is missing.
+    """
+    from pathlib import Path
+
+    if path is None or not Path(path).is_file():
+        raise UserError(f"--min-check-accuracy needs the attention checks: {path or 'give --checks FILE'} "
+                        "not found (run `semclust export`, which writes exports/checks.csv)")
+    checks = pd.read_csv(path, dtype={"coder": str}, keep_default_na=False)
+    kept, excluded = exclude_inattentive(ratings, checks, min_accuracy)
+    return kept, {"min_check_accuracy": min_accuracy, "excluded": excluded,
+                  "text": exclusion_note(excluded, min_accuracy)}
+
+
 def exclusion_note(excluded: dict[str, float], min_accuracy: float) -> str:
     """One line naming the excluded coders, for the commands' output (and the report)."""
     if not excluded:

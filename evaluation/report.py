@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from semclust.evaluation.agreement import agreement_by_dimension
+from semclust.evaluation.agreement import agreement_by_dimension, exclude_by_checks_file
 from semclust.evaluation.families import method_family
 from semclust.evaluation.inputs import read_matches, read_ratings, study_sets
 from semclust.evaluation.interpretability import interpretability
@@ -274,11 +274,14 @@ def _display_width(png: Path, dpi: int | None) -> int | None:
 
 
 def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1000,
-                 seed: int | None = None, out_dir: Path | None = None, dpi: int | None = None) -> Path:
+                 seed: int | None = None, out_dir: Path | None = None, dpi: int | None = None,
+                 min_check_accuracy: float | None = None) -> Path:
     """Write ``reports/index.html``, ``map.html``, ``methods.md``, figures and tables; returns the page.
 
     Figures are PNG (``dpi``, default :data:`semclust.evaluation.figures.DPI`), SVG
-    and PDF; tables are CSV and LaTeX under ``tables/``.
+    and PDF; tables are CSV and LaTeX under ``tables/``. ``min_check_accuracy``
+    drops the ratings of coders below that attention-check accuracy
+    (``exports/checks.csv``); the report names them.
     """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -290,6 +293,11 @@ def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1
     simulated = simulated_parts(ratings, matches)
     context = {"study": study.config, "generated_at": now_iso(), "figures": {}, "notes": [],
                "simulated": simulated, "simulated_text": simulated_sentence(simulated)}
+    if min_check_accuracy is not None and ratings is not None:
+        ratings, exclusion = exclude_by_checks_file(ratings, study.exports_dir / "checks.csv",
+                                                    min_check_accuracy)
+        context["notes"].append(exclusion["text"] + " (their ratings are left out of every figure "
+                                "and table of this report).")
     table = []
     if ratings is not None and study.list_clusterings():
         table = _quality_section(study, ratings, bootstrap, seed, out_dir, dpi, context)

@@ -124,19 +124,10 @@ def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, 
 
 def apply_check_exclusion(ratings, study, checks_path, min_accuracy):
     """(ratings without coders below ``min_accuracy`` on the attention checks, note dict)."""
-    import pandas as pd
-
-    from semclust.evaluation.agreement import exclude_inattentive, exclusion_note
-    from semclust.pipeline.study import UserError
+    from semclust.evaluation.agreement import exclude_by_checks_file
 
     path = checks_path or (study.exports_dir / "checks.csv" if study is not None else None)
-    if path is None or not Path(path).is_file():
-        raise UserError(f"--min-check-accuracy needs the attention checks: {path or 'give --checks FILE'} "
-                        "not found (run `semclust export`, which writes exports/checks.csv)")
-    checks = pd.read_csv(path, dtype={"coder": str}, keep_default_na=False)
-    kept, excluded = exclude_inattentive(ratings, checks, min_accuracy)
-    return kept, {"min_check_accuracy": min_accuracy, "excluded": excluded,
-                  "text": exclusion_note(excluded, min_accuracy)}
+    return exclude_by_checks_file(ratings, path, min_accuracy)
 
 
 commands = [agreement]

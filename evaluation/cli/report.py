@@ -16,7 +16,10 @@ import click
 @click.option("--out", type=click.Path(path_type=Path), help="Folder (default: STUDY/reports).")
 @click.option("--dpi", type=click.IntRange(50, 1200), default=200, show_default=True,
               help="Resolution of the PNG figures (SVG and PDF are written too).")
-def report(study_dir, clustering, bootstrap, seed, out, dpi):
+@click.option("--min-check-accuracy", type=click.FloatRange(0, 1), default=None,
+              help="Leave out coders below this attention-check accuracy (exports/checks.csv); "
+                   "the report names them.")
+def report(study_dir, clustering, bootstrap, seed, out, dpi, min_check_accuracy):
     """Write STUDY/reports/index.html, map.html, methods.md, figures and tables.
 
     The page holds agreement, the grid table, figures, galleries and methods;
@@ -30,7 +33,7 @@ def report(study_dir, clustering, bootstrap, seed, out, dpi):
     from semclust.pipeline.study import Study
 
     path = build_report(Study.open(study_dir), clustering=clustering, bootstrap=bootstrap,
-                        seed=seed, out_dir=out, dpi=dpi)
+                        seed=seed, out_dir=out, dpi=dpi, min_check_accuracy=min_check_accuracy)
     click.echo(f"report: {path}")
 
 

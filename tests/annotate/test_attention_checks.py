@@ -84,6 +84,10 @@ def test_agreement_excludes_coders_below_check_accuracy(env, admin, login, tmp_p
                       "--bootstrap", "0", "--min-pairs", "1")
     assert quality.exit_code == 0, quality.output
     assert "excluded 1 coder(s) below 80% check accuracy: colin (0%)" in quality.stdout
+    report = run_cli("report", "--study", env.study.root, "--min-check-accuracy", "0.8", "--bootstrap", "0")
+    assert report.exit_code == 0, report.output
+    html = (env.study.reports_dir / "index.html").read_text()
+    assert "excluded 1 coder(s) below 80% check accuracy: colin (0%)" in html
 
 
 def test_min_check_accuracy_without_a_checks_file_exits_2(env):

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from test_report import build_study
 
+from semclust.cli import main
 from semclust.evaluation.report import build_report, choose_clustering
 from semclust.evaluation.report_map import typicality_order
 from semclust.evaluation.report_tables import fmt_p, fmt_percent, reduction_label
@@ -24,6 +25,7 @@ def simulated(tmp_path_factory):
     """A study whose ratings and matches come from `semclust simulate` (coders named sim-...)."""
     study, theme = build_study(tmp_path_factory.mktemp("simulated"))
     study.write_truth("themes", pd.DataFrame({"image_id": theme.index, "label": theme.values}))
+    assert main(["evaluate", "--study", str(study.root), "--truth", "themes"]) == 0  # the report shows it
     return study, build_report(study, bootstrap=20)
 
 
