@@ -185,3 +185,27 @@ def agreement_bars(rows: Sequence[dict], path: Path, dpi: int | None = None) -> 
     ax.set_ylim(min(0, ax.get_ylim()[0]), 1)
     ax.legend(loc="lower right")
     return _save(fig, path, dpi)
+
+
+def search_history(trials: pd.DataFrame, path: Path, objective: str, dpi: int | None = None) -> Path:
+    """Optimisation history of a search: each trial's objective, the running best, the selection.
+
+    ``trials`` has ``trial``, ``objective``, ``feasible`` (bool), ``best_so_far`` and
+    ``selected`` (see ``semclust.search.results.search_history``). Feasible trials are
+    filled dots, infeasible ones grey crosses (never selected); the line is the best
+    feasible objective so far; a star marks the selected trial.
+    """
+    fig = _figure(8, 3.2)
+    ax = fig.subplots()
+    feasible = trials[trials["feasible"]]
+    infeasible = trials[~trials["feasible"] & trials["objective"].notna()]
+    ax.scatter(feasible["trial"], feasible["objective"], s=14, color="#4C72B0", label="feasible trial")
+    ax.scatter(infeasible["trial"], infeasible["objective"], s=14, marker="x", color="#999999",
+               label="infeasible (not selectable)")
+    ax.step(trials["trial"], trials["best_so_far"], where="post", color="#DD8452", label="best so far")
+    chosen = trials[trials["selected"]]
+    ax.scatter(chosen["trial"], chosen["objective"], s=120, marker="*", color="#C44E52", label="selected")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(objective)
+    ax.legend(loc="best", fontsize=8)
+    return _save(fig, path, dpi)

@@ -24,6 +24,7 @@ from semclust.evaluation.methods_text import health_sentence as description_heal
 from semclust.evaluation.methods_text import methods_paragraphs, simulated_parts, simulated_sentence
 from semclust.evaluation.quality import N_PERMUTATIONS, quality_grid
 from semclust.evaluation.report_map import cluster_galleries, cluster_labels, cluster_names, map_points
+from semclust.evaluation.report_search import search_sections
 from semclust.evaluation.report_tables import (
     agreement_table,
     clusters_display,
@@ -306,6 +307,7 @@ def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1
     context["grid"] = table
     context["invalid_rows"] = [k for k, r in enumerate(table) if not r["valid"]]
     context["truth"] = truth_tables(study)
+    context["searches"] = search_sections(study, out_dir, dpi)
     chosen, why = choose_clustering(study, table, clustering)
     context.update(clustering=chosen, choice=why)
     if chosen:

@@ -249,6 +249,29 @@ class Study:
     def fewshot_dir(self) -> Path:
         return self.root / "fewshot"
 
+    @property
+    def searches_dir(self) -> Path:
+        return self.root / "searches"
+
+    def search_dir(self, search_id: str) -> Path:
+        return self.searches_dir / check_id("search", search_id)
+
+    def list_searches(self) -> list[str]:
+        """Ids of the hyperparameter searches (``searches/<id>/search.yaml``)."""
+        return sorted(p.parent.name for p in self.searches_dir.glob("*/search.yaml"))
+
+    def read_search(self, search_id: str) -> tuple[pd.DataFrame, dict]:
+        """``(trials, best)`` of one search: ``trials.csv`` (``feasible`` as bool) and ``best.json``
+        ({} before a search selected anything). UserError naming the known searches."""
+        folder = self.search_dir(search_id)
+        if not (folder / "trials.csv").is_file():
+            raise UserError(f"no search {search_id!r} in study (known: {', '.join(self.list_searches()) or 'none'})")
+        trials = read_csv(folder / "trials.csv", ["trial", "objective", "feasible"],
+                          what=f"searches/{search_id}/trials.csv")
+        trials["feasible"] = trials["feasible"].astype(str).str.lower().eq("true")
+        best_path = folder / "best.json"
+        return trials, json.loads(best_path.read_text(encoding="utf-8")) if best_path.is_file() else {}
+
     def criteria_dir(self, run: str) -> Path:
         """``criteria/<run>/``: the steps of one IC|TC run (labels, names, assignments)."""
         return self.root / "criteria" / check_id("run", run)

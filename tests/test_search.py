@@ -425,3 +425,17 @@ def test_default_space_is_the_paper_grid_opened_up():
     assert hdbscan["min_cluster_size"].log and hdbscan["min_cluster_size"].low < 50
     assert hdbscan["min_cluster_size"].high > 200
     assert dict(space.clusterer("kmeans").items)["k"].integer
+
+
+def test_report_section_shows_the_history_and_the_held_out_score(run_cli, planted_study, space_file, tmp_path):
+    from semclust.evaluation.report_search import search_sections
+
+    assert run_cli(*search_args(planted_study, space_file, "for-report", 8)).exit_code == 0
+    (section,) = [s for s in search_sections(planted_study, tmp_path, dpi=50) if s["id"] == "for-report"]
+    for suffix in (".png", ".svg", ".pdf"):
+        assert (tmp_path / f"search-for-report{suffix}").is_file()
+    best = best_of(planted_study, "for-report")
+    assert section["selected"] == best["best"]["clustering_id"]
+    assert section["holdout"]["columns"][0] == "dimension"
+    assert (tmp_path / "tables" / "search-for-report.csv").is_file()
+    assert section["optimism"] == f"{best['optimism']:.2f}"

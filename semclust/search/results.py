@@ -5,14 +5,13 @@ materialize, ``clusterings/<id>/`` through :mod:`semclust.pipeline.grid`).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from semclust.pipeline.gridfile import Step
-from semclust.pipeline.study import Study, UserError, check_id, read_csv
+from semclust.pipeline.study import Study
 
 RECORD_COLUMNS = ["clustering_id", "objective", "n_same", "n_diff", "noise", "n_clusters",
                   "feasible", "reason"]
@@ -20,16 +19,15 @@ RECORD_COLUMNS = ["clustering_id", "objective", "n_same", "n_diff", "noise", "n_
 
 def searches_dir(study: Study) -> Path:
     """``searches/`` of a study: one folder per search."""
-    return study.root / "searches"
+    return study.searches_dir
 
 
 def search_dir(study: Study, search_id: str) -> Path:
-    return searches_dir(study) / check_id("search", search_id)
+    return study.search_dir(search_id)
 
 
 def list_searches(study: Study) -> list[str]:
-    """Ids of the study's searches (folders with a search.yaml)."""
-    return sorted(p.parent.name for p in searches_dir(study).glob("*/search.yaml"))
+    return study.list_searches()
 
 
 def trial_columns(space) -> list[str]:
@@ -110,17 +108,8 @@ def search_history(study: Study, search_id: str) -> pd.DataFrame:
         including this one (NaN before the first feasible trial), and ``selected``:
         True on the trial best.json selected.
     """
-    folder = search_dir(study, search_id)
-    path = folder / "trials.csv"
-    if not path.is_file():
-        known = ", ".join(list_searches(study)) or "none"
-        raise UserError(f"no search {search_id!r} in study (known: {known})")
-    trials = read_csv(path, ["trial", "objective", "feasible"], what=f"searches/{search_id}/trials.csv")
-    feasible = trials["feasible"].astype(str).str.lower().eq("true")
-    trials["feasible"] = feasible
-    trials["best_so_far"] = trials["objective"].where(feasible).cummax()
-    best_path = folder / "best.json"
-    best = json.loads(best_path.read_text(encoding="utf-8")) if best_path.is_file() else {}
+    trials, best = study.read_search(search_id)
+    trials["best_so_far"] = trials["objective"].where(trials["feasible"]).cummax()
     chosen = (best.get("best") or {}).get("trial")
     trials["selected"] = trials["trial"] == chosen if chosen is not None else False
     return trials

@@ -187,3 +187,15 @@ def test_two_describers_make_two_method_families(tmp_path):
                                pd.DataFrame(columns=["cluster", "rank", "term", "score"]), {})
     assert method_family(study, "gpt4--x") == "text: gpt-4o [gpt4] · HDBSCAN"
     assert method_family(study, "llava--x") == "text: llava-1.5-7b [llava] · HDBSCAN"
+
+
+def test_report_shows_a_search_beside_the_grid(tmp_path, run_cli):
+    study, _ = build_study(tmp_path)
+    space = tmp_path / "space.yaml"
+    space.write_text("reductions: [{method: none}]\nclusterers: [{method: kmeans, k: {low: 2, high: 6}}]\n")
+    result = run_cli("search", "--study", study.root, "--embedding", "text", "--space", space,
+                     "--objective", "quality:connotative", "--trials", 4, "--seed", 1, "--id", "s1")
+    assert result.exit_code == 0, result.stderr
+    html = build_report(study, bootstrap=0).read_text()
+    section = html[html.index('id="search-s1"'):]
+    assert "search-s1.png" in section and "4 trials" in section
