@@ -61,7 +61,7 @@ def export_command(study_dir, task, clustering_id, out_dir, image_url_mode, imag
 
     \b
     Example:
-      semclust labelstudio export --study studies/demo --task sets --clustering best --out ls-sets/
+      semclust labelstudio export --study studies/demo --task sets --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --out ls-sets/
     """
     from semclust.annotate import labelstudio as ls
 

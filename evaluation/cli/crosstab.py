@@ -44,7 +44,7 @@ def crosstab(study_path, clustering, labels_ref, as_json):
 
     \b
     Example:
-      semclust crosstab --study studies/demo --clustering minilm--umap-c5-n15--hdb-m12 --labels themes
+      semclust crosstab --study studies/demo --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --labels themes
       semclust crosstab --study S --clustering A --labels clustering:B --json
     """
     from semclust.evaluation.crosstab import crosstab_study, profile_file_name

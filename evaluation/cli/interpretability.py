@@ -55,7 +55,7 @@ def interpretability(matches_path, sets_path, study_path, clustering, evaluators
     \b
     Example:
       semclust interpretability --matches matches.csv --sets sets.csv --evaluators ann,bob,cy
-      semclust interpretability --study studies/demo --clustering umap5-mcs50 --merge 3,7 --json
+      semclust interpretability --study studies/demo --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --merge 3,7 --json
     """
     from semclust.evaluation.inputs import load_matches_and_sets, open_study
     from semclust.evaluation.interpretability import interpretability as run

@@ -124,7 +124,7 @@ def evaluate(study_path, truth_name, clustering, noise, as_json):
     \b
     Example:
       semclust evaluate --study studies/demo --truth themes
-      semclust evaluate --study studies/demo --truth themes --clustering C --noise exclude --json
+      semclust evaluate --study studies/demo --truth themes --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --noise exclude --json
     """
     from semclust.evaluation.truth import evaluate_study
     from semclust.pipeline.study import Study, atomic_write_json

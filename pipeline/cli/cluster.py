@@ -109,7 +109,7 @@ def show(study_dir, clustering_id, examples):
 
     \b
     Example:
-      semclust clusters show --study studies/demo --clustering minilm--umap-c5-n15--hdb-m12
+      semclust clusters show --study studies/demo --clustering minilm-l6--demo--umap-c5-n15--hdb-m12
     """
     from semclust.pipeline.keywords import cluster_table
     from semclust.pipeline.study import Study
