@@ -158,22 +158,23 @@ def disagreements(conn: sqlite3.Connection, pair_ids: list[str]) -> list[dict]:
 
 # --- matches -----------------------------------------------------------------------
 def record_match(conn: sqlite3.Connection, person_id: int, clustering: str, set_id: str,
-                 cluster: int, label: str) -> int:
-    """Append one matching choice; returns its (committed) row id."""
+                 cluster: int, label: str, descriptions: str = "keywords") -> int:
+    """Append one matching choice (``descriptions``: the kind shown); returns its (committed) row id."""
     with transaction(conn):
         cur = conn.execute(
-            "INSERT INTO matches (clustering, set_id, person_id, chosen_cluster, shown_label, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (clustering, set_id, person_id, int(cluster), label, now_iso()))
+            "INSERT INTO matches (clustering, set_id, person_id, chosen_cluster, shown_label, created_at, "
+            "descriptions) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (clustering, set_id, person_id, int(cluster), label, now_iso(), descriptions))
     return cur.lastrowid
 
 
-def latest_matches(conn: sqlite3.Connection, person_id: int) -> dict[tuple[str, str], int]:
-    """An evaluator's current choices: (clustering, set_id) -> chosen cluster."""
+def latest_matches(conn: sqlite3.Connection, person_id: int) -> dict[tuple[str, str, str], int]:
+    """An evaluator's current choices: (clustering, set_id, descriptions) -> chosen cluster."""
     rows = conn.execute(
-        "SELECT clustering, set_id, chosen_cluster FROM matches WHERE id IN "
-        "(SELECT max(id) FROM matches WHERE person_id = ? GROUP BY clustering, set_id)",
+        "SELECT clustering, set_id, descriptions, chosen_cluster FROM matches WHERE id IN "
+        "(SELECT max(id) FROM matches WHERE person_id = ? GROUP BY clustering, set_id, descriptions)",
         (person_id,)).fetchall()
-    return {(r["clustering"], r["set_id"]): r["chosen_cluster"] for r in rows}
+    return {(r["clustering"], r["set_id"], r["descriptions"]): r["chosen_cluster"] for r in rows}
 
 
 # --- progress ----------------------------------------------------------------------
@@ -185,7 +186,8 @@ def pair_progress(conn: sqlite3.Connection) -> dict[tuple[int, str], int]:
 
 
 def match_progress(conn: sqlite3.Connection) -> dict[tuple[int, str], int]:
-    """(person_id, clustering) -> number of distinct sets the person matched."""
-    rows = conn.execute("SELECT person_id, clustering, count(DISTINCT set_id) AS n FROM matches "
+    """(person_id, clustering) -> number of distinct sets the person matched (once per description kind)."""
+    rows = conn.execute("SELECT person_id, clustering, count(DISTINCT set_id || char(31) || descriptions) AS n "
+                        "FROM matches "
                         "GROUP BY person_id, clustering").fetchall()
     return {(r["person_id"], r["clustering"]): r["n"] for r in rows}

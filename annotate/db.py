@@ -38,7 +38,8 @@ BUSY_TIMEOUT_MS = 10_000
 # Columns added to tables after they first shipped: (table, column, declaration).
 # Constants only (identifiers cannot be SQL parameters); applied by :func:`migrate`.
 ADDED_COLUMNS = (("people", "removed_at", "TEXT"),
-                 ("ratings", "seconds_on_item", "REAL"))  # time from showing the pair to the answer
+                 ("ratings", "seconds_on_item", "REAL"),  # time from showing the pair to the answer
+                 ("matches", "descriptions", "TEXT NOT NULL DEFAULT 'keywords'"))  # kind shown: keywords | names
 
 
 class Connection(sqlite3.Connection):

@@ -7,10 +7,12 @@
     coder's screen before this answer; empty for consensus rows and answers
     recorded before it was measured). One row per item, coder, dimension and
     round: the latest submission counts. Consensus rows have coder ``consensus``.
-``exports/matches.csv`` (:data:`pipeline.study.MATCH_COLUMNS` + clustering)
-    set_id, evaluator, chosen_cluster, created_at, clustering. One row per
-    set and evaluator (latest choice). ``clustering`` is appended because
-    set ids are only unique within one clustering's sets file.
+``exports/matches.csv`` (:data:`pipeline.study.MATCH_COLUMNS` + clustering, descriptions)
+    set_id, evaluator, chosen_cluster, created_at, clustering, descriptions.
+    One row per set, evaluator and description kind (latest choice).
+    ``clustering`` is appended because set ids are only unique within one
+    clustering's sets file; ``descriptions`` is the kind shown (keywords |
+    names, see ``semclust sample sets --descriptions``).
 ``exports/comments.csv`` (:data:`COMMENT_COLUMNS`)
     item_id (= pair_id), coder, comment, round, phase, created_at. The comment
     of each person's latest submission per pair and round, only where it is
@@ -51,7 +53,7 @@ from semclust.pipeline.study import (
     atomic_write_csv,
 )
 
-MATCH_EXPORT_COLUMNS = [*MATCH_COLUMNS, "clustering"]
+MATCH_EXPORT_COLUMNS = [*MATCH_COLUMNS, "clustering", "descriptions"]
 RATING_EXPORT_COLUMNS = [*RATING_COLUMNS, "seconds_on_item"]
 COMMENT_COLUMNS = ["item_id", "coder", "comment", "round", "phase", "created_at"]
 
@@ -111,14 +113,14 @@ def ratings_frame(conn: sqlite3.Connection) -> pd.DataFrame:
 
 
 def matches_frame(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Latest choice per (clustering, set, evaluator) with :data:`MATCH_EXPORT_COLUMNS`."""
+    """Latest choice per (clustering, set, evaluator, descriptions) with :data:`MATCH_EXPORT_COLUMNS`."""
     rows = conn.execute(
-        "SELECT m.set_id, p.name AS evaluator, m.chosen_cluster, m.created_at, m.clustering "
-        "FROM matches m JOIN people p ON p.id = m.person_id WHERE m.id IN ("
-        " SELECT max(id) FROM matches GROUP BY clustering, set_id, person_id)").fetchall()
+        "SELECT m.set_id, p.name AS evaluator, m.chosen_cluster, m.created_at, m.clustering, "
+        "m.descriptions FROM matches m JOIN people p ON p.id = m.person_id WHERE m.id IN ("
+        " SELECT max(id) FROM matches GROUP BY clustering, set_id, person_id, descriptions)").fetchall()
     frame = pd.DataFrame([dict(r) for r in rows], columns=MATCH_EXPORT_COLUMNS)
     frame["chosen_cluster"] = frame["chosen_cluster"].astype("Int64")
-    return frame.sort_values(["clustering", "set_id", "evaluator"]).reset_index(drop=True)
+    return frame.sort_values(["clustering", "descriptions", "set_id", "evaluator"]).reset_index(drop=True)
 
 
 def comments_frame(conn: sqlite3.Connection) -> pd.DataFrame:

@@ -9,6 +9,11 @@ Matching items are shown blind: an evaluator sees neither the clustering id,
 the set id nor cluster ids. Each item has an opaque key (a keyed hash of
 clustering and set id) and its options are the clustering's clusters in an
 order that is random per set and evaluator but stable, labelled A, B, C...
+
+A clustering's sets are matched under the description kinds recorded in
+``samples/sets/<id>.json`` (keywords, names, or both; keywords without the
+file). Under both, every set is one item per kind, the kinds one after the
+other, so an evaluator never sees both descriptions of a set on one page.
 """
 from __future__ import annotations
 
@@ -27,13 +32,17 @@ from semclust.vocabulary import NOISE
 
 @dataclass(frozen=True)
 class MatchItem:
-    """One set to match: ``key`` is opaque; ``options`` are (label, cluster, text) triples."""
+    """One set to match: ``key`` is opaque; ``options`` are (label, cluster, text) triples.
+
+    ``descriptions`` is the kind of the options' texts: keywords or names.
+    """
 
     key: str
     clustering: str
     set_id: str
     image_ids: tuple[str, ...]
     options: tuple[tuple[str, int, str], ...]
+    descriptions: str = "keywords"
 
 
 def option_labels(n: int) -> list[str]:
@@ -126,8 +135,28 @@ class Catalog:
             raise UserError(f"no matching sets for clustering {clustering!r}: run `semclust sample sets`")
         return value
 
-    def descriptions(self, clustering: str) -> dict[int, str]:
-        """cluster -> its keyword description (terms joined by rank), noise excluded."""
+    def description_kinds(self, clustering: str) -> list[str]:
+        """The kinds of descriptions the clustering's sets are matched under (sets sidecar)."""
+        from semclust.annotate.samples import description_kinds, sets_meta_path
+
+        value = self._cached(f"kinds:{clustering}", sets_meta_path(self.study, clustering),
+                             lambda: description_kinds(self.study, clustering))
+        return value if value is not None else ["keywords"]
+
+    def descriptions(self, clustering: str, kind: str = "keywords") -> dict[int, str]:
+        """cluster -> its description, noise excluded.
+
+        ``kind`` keywords: its TF-IDF terms joined by rank; names: its name in
+        ``clusterings/<id>/names.csv`` (``semclust name``).
+        """
+        if kind == "names":
+            from semclust.annotate.samples import read_names
+
+            path = self.study.clustering_dir(clustering) / "names.csv"
+            value = self._cached(f"names:{clustering}", path, lambda: read_names(self.study, clustering))
+            if not value:
+                raise UserError(f"clustering {clustering!r} has no names.csv: run `semclust name`")
+            return value
         path = self.study.clustering_dir(clustering) / "keywords.csv"
 
         def load():
@@ -144,19 +173,26 @@ class Catalog:
 
         Clusterings in the given order; within one, sets in an order random per
         evaluator but stable (sets files list each cluster's sets together, and
-        seeing them in a row would hint that they share a cluster).
+        seeing them in a row would hint that they share a cluster). A
+        clustering matched under several description kinds gives all its sets
+        under the first kind, then all under the next (own order per kind).
         """
         items = []
         for clustering in open_clusterings:
-            texts = self.descriptions(clustering)
-            rows = sorted(self.sets(clustering).to_dict("records"), key=lambda r: hashlib.sha256(
-                f"{clustering}\x1f{r['set_id']}\x1f{person}\x1forder".encode()).hexdigest())
-            for row in rows:
-                order = option_order(list(texts), clustering, row["set_id"], person)
-                labels = option_labels(len(order))
-                key = hashlib.sha256(f"{secret}\x1f{clustering}\x1f{row['set_id']}".encode()).hexdigest()[:20]
-                items.append(MatchItem(
-                    key=key, clustering=clustering, set_id=row["set_id"],
-                    image_ids=tuple(i for i in str(row["image_ids"]).split(";") if i),
-                    options=tuple((lab, c, texts[c]) for lab, c in zip(labels, order))))
+            for kind in self.description_kinds(clustering):
+                texts = self.descriptions(clustering, kind)
+                # keywords keep the salt they had before names existed (stable keys and orders)
+                salt = "" if kind == "keywords" else f"\x1f{kind}"
+                rows = sorted(self.sets(clustering).to_dict("records"), key=lambda r: hashlib.sha256(
+                    f"{clustering}\x1f{r['set_id']}\x1f{person}\x1forder{salt}".encode()).hexdigest())
+                for row in rows:
+                    order = option_order(list(texts), clustering, f"{row['set_id']}{salt}", person)
+                    labels = option_labels(len(order))
+                    key = hashlib.sha256(
+                        f"{secret}\x1f{clustering}\x1f{row['set_id']}{salt}".encode()).hexdigest()[:20]
+                    items.append(MatchItem(
+                        key=key, clustering=clustering, set_id=row["set_id"],
+                        image_ids=tuple(i for i in str(row["image_ids"]).split(";") if i),
+                        options=tuple((lab, c, texts[c]) for lab, c in zip(labels, order)),
+                        descriptions=kind))
         return items

@@ -200,12 +200,24 @@ def key_path(study: Study, clustering_id: str) -> Path:
 def matching_key(study: Study, clustering_id: str, n_terms: int | None = N_TERMS) -> dict:
     """The per-set choice order: ``{"clustering", "sets": {set_id: [[letter, cluster, text], ...]}}``.
 
+    Descriptions are the keywords, or the names (``names.csv``) when the sets
+    were sampled with ``--descriptions names`` only (see
+    :func:`annotate.samples.description_kinds`).
     Each set gets every cluster's description in its own random order, seeded
     by the study seed, the clustering id and the set id (stable across runs).
     An existing key file is kept for the sets it already has, so tasks already in
     Label Studio keep their meaning; new sets are added.
     """
-    descriptions = cluster_descriptions(study.read_keywords(clustering_id), n_terms)
+    from semclust.annotate.samples import description_kinds, read_names
+
+    # Names when the sets were sampled with --descriptions names only; a clustering
+    # matched under both kinds is matched on keywords here (one key per clustering).
+    if description_kinds(study, clustering_id) == ["names"]:
+        descriptions = read_names(study, clustering_id)
+        if not descriptions:
+            raise UserError(f"clustering {clustering_id!r} has no names.csv: run `semclust name`")
+    else:
+        descriptions = cluster_descriptions(study.read_keywords(clustering_id), n_terms)
     if not descriptions:
         raise UserError(f"clustering {clustering_id!r} has no keywords for any cluster")
     sets = study.read_sets(clustering_id)

@@ -33,6 +33,7 @@ from semclust.pipeline.study import (
     atomic_write_csv,
     atomic_write_json,
     now_iso,
+    read_csv,
     toolkit_version,
 )
 from semclust.vocabulary import NOISE
@@ -191,32 +192,107 @@ def draw_pairs(study: Study, n: int, phase: str | None = None, seed: int | None 
     return combined[combined["phase"] == phase].reset_index(drop=True)
 
 
+DESCRIPTION_KINDS = ("keywords", "names")
+
+
+def sets_meta_path(study: Study, clustering_id: str) -> Path:
+    """``samples/sets/<clustering_id>.json``: which descriptions evaluators are shown."""
+    return study.sets_csv(clustering_id).with_suffix(".json")
+
+
+def description_kinds(study: Study, clustering_id: str) -> list[str]:
+    """The description kinds a clustering's sets are matched under (``["keywords"]`` without a sidecar)."""
+    path = sets_meta_path(study, clustering_id)
+    if not path.is_file():
+        return ["keywords"]
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    kinds = meta.get("descriptions") if isinstance(meta, dict) else None
+    if not isinstance(kinds, list) or not kinds or any(k not in DESCRIPTION_KINDS for k in kinds):
+        raise UserError(f"{path}: expected {{\"descriptions\": [...]}} with kinds from "
+                        f"{', '.join(DESCRIPTION_KINDS)}")
+    return list(dict.fromkeys(kinds))
+
+
+def read_names(study: Study, clustering_id: str) -> dict[int, str]:
+    """cluster -> its name from ``clusterings/<id>/names.csv`` (empty names and noise left out)."""
+    path = study.clustering_dir(clustering_id) / "names.csv"
+    if not path.is_file():
+        return {}
+    frame = read_csv(path, ["cluster", "name"], what=f"clusterings/{clustering_id}/names.csv",
+                     dtype={"name": str})
+    out = {}
+    for cluster, name in zip(frame["cluster"], frame["name"]):
+        text = "" if pd.isna(name) else str(name).strip()
+        if text and int(cluster) != NOISE:
+            out[int(cluster)] = text
+    return out
+
+
+def check_names(study: Study, clustering_id: str, clusters: Iterable[int]) -> None:
+    """UserError naming the clusters of ``clusters`` without a name in names.csv."""
+    names = read_names(study, clustering_id)
+    missing = sorted({int(c) for c in clusters} - set(names))
+    if missing:
+        raise UserError(f"--descriptions names: clustering {clustering_id!r} has no name for "
+                        f"cluster(s) {', '.join(map(str, missing))} in clusterings/{clustering_id}/"
+                        "names.csv; run `semclust name` first")
+
+
 def draw_sets(study: Study, clustering_id: str, per_cluster: int = 5, size: int = 3,
-              seed: int | None = None, force: bool = False):
+              seed: int | None = None, force: bool = False, descriptions: str = "keywords"):
     """Draw matching sets of one clustering into ``samples/sets/<clustering_id>.csv``.
 
     Only images with status ok are drawn. Refuses to overwrite an existing file
     unless ``force`` (matches may refer to its sets). The generator is
     :func:`make_rng` of ``(seed or study.seed, "sets:<clustering_id>")``.
 
+    ``descriptions`` (keywords | names) is the kind of cluster description
+    evaluators are shown; it is recorded in ``samples/sets/<clustering_id>.json``.
+    When the file exists and the draw gives the same sets, the file is kept and
+    the kind is added (a clustering may be matched under both kinds); names
+    need a name for every cluster of the sets (``semclust name``).
+
     Returns
     -------
     (sets, short, path)
-        The sets written, the clusters that got fewer sets (see
-        :func:`sample_sets`) and the file written.
+        The sets written (or kept), the clusters that got fewer sets (see
+        :func:`sample_sets`) and the file; :func:`description_kinds` gives the
+        kinds now recorded.
     """
+    if descriptions not in DESCRIPTION_KINDS:
+        raise UserError(f"--descriptions must be one of {', '.join(DESCRIPTION_KINDS)}")
     labels = study.read_labels(clustering_id)
     path = study.sets_csv(clustering_id)
-    if path.is_file() and not force:
-        raise UserError(f"{path} exists (matches may refer to its sets); use --force to replace it")
     ok = set(study.read_images(status="ok")["image_id"].astype(str))
     labels = labels[labels["image_id"].astype(str).isin(ok)]
     seed = study.seed if seed is None else int(seed)
     sets, short = sample_sets(labels, per_cluster, size, make_rng(seed, f"sets:{clustering_id}"))
+    kinds = [descriptions]
+    if path.is_file() and not force:
+        existing = study.read_sets(clustering_id)
+        same = (list(existing.columns) == list(sets.columns) and len(existing) == len(sets)
+                and all(existing[c].astype(str).tolist() == sets[c].astype(str).tolist()
+                        for c in sets.columns))
+        if not same:
+            raise UserError(f"{path} exists (matches may refer to its sets); use --force to replace it")
+        kinds = description_kinds(study, clustering_id)
+        if descriptions in kinds:
+            raise UserError(f"{path} exists with the same sets, already matched under {descriptions}; "
+                            "use --force to replace it")
+        kinds = kinds + [descriptions]
     if sets.empty:
         raise UserError(f"clustering {clustering_id!r} has no cluster with {size} usable images; "
                         "nothing written")
-    atomic_write_csv(path, sets)
+    if descriptions == "names":
+        check_names(study, clustering_id, sets["cluster"])
+    if len(kinds) == 1:  # a new or replaced sets file (else the file is kept)
+        atomic_write_csv(path, sets)
+    meta = sets_meta_path(study, clustering_id)
+    if kinds != ["keywords"] or meta.is_file():  # no sidecar means keywords, as before
+        atomic_write_json(meta, {"descriptions": kinds})
     return sets, short, path
 
 

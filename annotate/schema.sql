@@ -72,7 +72,9 @@ CREATE INDEX IF NOT EXISTS ratings_by_item ON ratings (pair_id, dimension, round
 CREATE INDEX IF NOT EXISTS ratings_by_person ON ratings (person_id, round);
 
 -- One row per matching submission: the cluster the evaluator chose for a set,
--- and the letter it was shown under.
+-- and the letter it was shown under. db.ADDED_COLUMNS adds
+-- descriptions TEXT NOT NULL DEFAULT 'keywords': the kind of cluster description shown
+-- (keywords | names; see `semclust sample sets --descriptions`).
 CREATE TABLE IF NOT EXISTS matches (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
     clustering     TEXT NOT NULL,

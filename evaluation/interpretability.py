@@ -7,6 +7,11 @@ with no majority, the choice of the first evaluator. Precision and recall of
 these labels per cluster, their macro means and the accuracy say how well
 the keywords describe the clusters. All functions are pure and return
 JSON-ready dicts (cluster ids as strings).
+
+A matches table with a ``descriptions`` column (keywords | names: what the
+evaluators were shown, ``semclust sample sets --descriptions``) may hold the
+same sets matched under several kinds; :func:`interpretability_by_kind` runs
+the test once per kind so the kinds can be compared side by side.
 """
 from __future__ import annotations
 
@@ -228,3 +233,49 @@ def interpretability(matches: pd.DataFrame, sets: pd.DataFrame,
     if not len(labelled):
         result["accuracy_note"] = "undefined: no set was matched"
     return result
+
+
+def description_kinds(matches: pd.DataFrame) -> list[str]:
+    """The description kinds in ``matches`` (column ``descriptions``; keywords where absent or empty).
+
+    Keywords first, then the others in order of first appearance.
+
+    >>> description_kinds(pd.DataFrame({"descriptions": ["names", "", "names"]}))
+    ['keywords', 'names']
+    """
+    kinds = list(dict.fromkeys(_kind_column(matches)))
+    return sorted(kinds, key=lambda k: (k != "keywords", kinds.index(k)))
+
+
+def _kind_column(matches: pd.DataFrame) -> pd.Series:
+    if "descriptions" not in matches.columns:
+        return pd.Series("keywords", index=matches.index, dtype=object)
+    values = matches["descriptions"].astype("string").str.strip().fillna("keywords")
+    return values.replace("", "keywords").astype(object)
+
+
+def interpretability_by_kind(matches: pd.DataFrame, sets: pd.DataFrame,
+                             evaluators: Sequence[str] | None = None,
+                             merge: Iterable = ()) -> dict[str, dict]:
+    """:func:`interpretability` once per description kind: ``{kind: result}`` (see :func:`description_kinds`).
+
+    Given ``evaluators`` are used, in their order, where they matched under the kind.
+    """
+    kinds = _kind_column(matches)
+    merge = list(merge)
+    out = {}
+    for kind in description_kinds(matches):
+        part = matches[kinds == kind]
+        order = evaluators
+        if evaluators is not None:
+            present = set(part["evaluator"].astype(str).str.strip())
+            order = [e for e in evaluators if str(e).strip() in present] or evaluators
+        out[kind] = interpretability(part, sets, order, merge)
+    return out
+
+
+def kind_comparison(by_kind: dict[str, dict]) -> list[dict]:
+    """One row per kind: ``descriptions, n_sets, accuracy, precision_macro, recall_macro``."""
+    return [{"descriptions": kind, "n_sets": r["n_sets"], "accuracy": r["accuracy"],
+             "precision_macro": r["precision_macro"], "recall_macro": r["recall_macro"]}
+            for kind, r in by_kind.items()]

@@ -19,7 +19,12 @@ import pandas as pd
 from semclust.evaluation.agreement import agreement_by_dimension, exclude_by_checks_file
 from semclust.evaluation.families import method_family
 from semclust.evaluation.inputs import read_matches, read_ratings, study_sets
-from semclust.evaluation.interpretability import interpretability
+from semclust.evaluation.interpretability import (
+    description_kinds,
+    interpretability,
+    interpretability_by_kind,
+    kind_comparison,
+)
 from semclust.evaluation.methods_text import health_sentence as description_health_sentence  # noqa: F401
 from semclust.evaluation.methods_text import methods_paragraphs, simulated_parts, simulated_sentence
 from semclust.evaluation.quality import N_PERMUTATIONS, quality_grid
@@ -28,6 +33,7 @@ from semclust.evaluation.report_search import search_sections
 from semclust.evaluation.report_tables import (
     agreement_table,
     clusters_display,
+    fmt_number,
     grid_display,
     matching_display,
     reduction_label,
@@ -209,7 +215,15 @@ def _interpretability(study, chosen, matches, labels, out_dir, dpi, context) -> 
                                     f"not on the clustering shown ({chosen}); show it with "
                                     "--clustering to see its results.")
         return None
-    result = interpretability(matches, study_sets(study, chosen))
+    sets = study_sets(study, chosen)
+    if len(description_kinds(matches)) > 1:
+        # the same sets matched under several kinds: details of the first (keywords), kinds side by side
+        by_kind = interpretability_by_kind(matches, sets)
+        result = dict(next(iter(by_kind.values())))
+        result.update(descriptions=next(iter(by_kind)), by_descriptions=kind_comparison(by_kind))
+    else:
+        result = interpretability(matches, sets)
+        result["descriptions"] = (description_kinds(matches) or ["keywords"])[0]
     figures.precision_recall_bars(result["per_cluster"], out_dir / "precision_recall.png", labels, dpi)
     figures.confusion_heatmap(result["confusion"], out_dir / "confusion.png", labels, dpi)
     context["figures"].update(precision_recall="precision_recall.png", confusion="confusion.png")
@@ -228,6 +242,12 @@ def _tables(context: dict, folder: Path) -> dict:
     for t in context.get("truth", []):
         t["table"] = write_table(truth_display(t["rows"]), folder, f"truth-{t['truth']}",
                                  f"Clusterings against the ground truth {t['truth']}.")
+    if (context.get("interpretability") or {}).get("by_descriptions"):
+        tables["matching_kinds"] = write_table(pd.DataFrame([{
+            "descriptions": r["descriptions"], "sets": r["n_sets"], "accuracy": fmt_number(r["accuracy"]),
+            "macro precision": fmt_number(r["precision_macro"]),
+            "macro recall": fmt_number(r["recall_macro"])} for r in context["interpretability"]["by_descriptions"]]),
+            folder, "matching_kinds", "The matching test per kind of cluster description shown to evaluators.")
     if context.get("interpretability"):
         tables["matching"] = write_table(
             matching_display(context["interpretability"]["per_cluster"], context["cluster_labels"]),

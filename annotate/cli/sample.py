@@ -74,7 +74,12 @@ def pairs_command(study_dir, n, phase, seed, exclude_phases, describer, stratify
               help="Images per set.")
 @SEED
 @click.option("--force", is_flag=True, help="Replace an existing sets file.")
-def sets_command(study_dir, clustering_id, per_cluster, size, seed, force) -> None:
+@click.option("--descriptions", type=click.Choice(["keywords", "names"]), default="keywords",
+              show_default=True,
+              help="What evaluators see of each cluster: TF-IDF keywords, or the names of "
+                   "`semclust name` (clusterings/<id>/names.csv). Run again with the other kind "
+                   "and the same sets to match them under both.")
+def sets_command(study_dir, clustering_id, per_cluster, size, seed, force, descriptions) -> None:
     """Draw matching sets of one clustering (samples/sets/).
 
     Sets are written to samples/sets/<clustering>.csv.
@@ -82,18 +87,26 @@ def sets_command(study_dir, clustering_id, per_cluster, size, seed, force) -> No
     Images are drawn without replacement within each non-noise cluster; a
     cluster too small for all its sets gets fewer, with a warning.
 
+    The kind of description evaluators are shown (--descriptions) is recorded
+    in samples/sets/<clustering>.json. When the sets file exists and the same
+    options draw the same sets, it is kept and the kind is added: each set is
+    then matched once per kind.
+
     \b
     Example:
       semclust sample sets --study my-study --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --per-cluster 5 --size 3
     """
-    from semclust.annotate.samples import draw_sets
+    from semclust.annotate.samples import description_kinds, draw_sets
 
     study = Study.open(study_dir)
-    sets, short, path = draw_sets(study, clustering_id, per_cluster, size, seed=seed, force=force)
+    sets, short, path = draw_sets(study, clustering_id, per_cluster, size, seed=seed, force=force,
+                                  descriptions=descriptions)
     for cluster, n_images, n_sets in short:
         click.echo(f"warning: cluster {cluster} has {n_images} images: "
                    f"{n_sets} of {per_cluster} sets of {size}", err=True)
-    click.echo(f"{len(sets)} sets from {sets['cluster'].nunique()} clusters -> {path}")
+    kinds = description_kinds(study, clustering_id)
+    click.echo(f"{len(sets)} sets from {sets['cluster'].nunique()} clusters -> {path} "
+               f"(descriptions: {', '.join(kinds)})")
 
 
 def _count(value) -> str:

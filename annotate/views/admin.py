@@ -49,7 +49,7 @@ def progress_rows(people, phases: list[str], clusterings: list[str], pairs_done:
     for row in cat.pair_index().values():
         if row["phase"] in phase_sizes:
             phase_sizes[row["phase"]] += 1
-    set_sizes = {c: len(cat.sets(c)) for c in clusterings}
+    set_sizes = {c: len(cat.sets(c)) * len(cat.description_kinds(c)) for c in clusterings}  # one item per kind
     rows = []
     for person in people:
         if person["role"] == "coder":
@@ -109,8 +109,9 @@ def matching():
     if name not in catalog().clusterings_with_sets() or action not in ("open", "close"):
         abort(400, "unknown clustering or action")
     if action == "open":
-        try:  # refuse a clustering without keywords before any evaluator sees it
-            catalog().descriptions(name)
+        try:  # refuse a clustering without keywords (or names) before any evaluator sees it
+            for kind in catalog().description_kinds(name):
+                catalog().descriptions(name, kind)
         except UserError as exc:
             abort(400, str(exc))
     answers.set_matching(db_conn(), name, action == "open", g.person["id"])

@@ -1,9 +1,12 @@
 """``/matching``: an evaluator matches each set of images to one cluster description.
 
-Blind by construction: the page shows images, and the keyword descriptions of
-every cluster of the set's clustering labelled A, B, C... in an order random
-per set and evaluator (stable across visits). Items are addressed by an opaque
-key; neither clustering, set nor cluster ids reach the browser.
+Blind by construction: the page shows images, and the descriptions (keywords,
+or names where the sets were sampled with ``--descriptions names``) of every
+cluster of the set's clustering labelled A, B, C... in an order random per set
+and evaluator (stable across visits); under both kinds each set is an item per
+kind, and every answer records the kind it was given under. Items are
+addressed by an opaque key; neither clustering, set nor cluster ids reach the
+browser.
 """
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def evaluator_state(person_id: int, person: str) -> dict:
     given = answers.latest_matches(db_conn(), person_id)
     items = []
     for item in evaluator_items(person):
-        chosen = given.get((item.clustering, item.set_id))
+        chosen = given.get((item.clustering, item.set_id, item.descriptions))
         items.append({"key": item.key,
                       "images": [url_for("images.image", image_id=i) for i in item.image_ids],
                       "options": [{"label": lab, "text": text} for lab, _, text in item.options],
@@ -60,5 +63,6 @@ def answer():
     option = next((o for o in item.options if o[0] == body.get("choice")), None)
     if option is None:
         return bad_request(f"choice must be one of the option labels (got {body.get('choice')!r})")
-    row = answers.record_match(db_conn(), g.person["id"], item.clustering, item.set_id, option[1], option[0])
+    row = answers.record_match(db_conn(), g.person["id"], item.clustering, item.set_id, option[1], option[0],
+                               item.descriptions)
     return jsonify({"ok": True, "ids": [row]})

@@ -1,4 +1,4 @@
-"""``semclust interpretability``: the matching test (sets of images vs cluster keywords)."""
+"""``semclust interpretability``: the matching test (sets of images vs cluster keywords or names)."""
 from __future__ import annotations
 
 import click
@@ -30,6 +30,13 @@ def interpretability_table(result: dict, before: dict | None = None) -> str:
     return "\n".join(lines) + "\n\n" + format_table(rows, ["cluster", "precision", "recall", "sets"])
 
 
+def kind_table(rows: list[dict]) -> str:
+    """The description kinds side by side: sets, accuracy, macro precision and recall."""
+    return format_table([[r["descriptions"], str(r["n_sets"]), fmt(r["accuracy"]),
+                          fmt(r["precision_macro"]), fmt(r["recall_macro"])] for r in rows],
+                        ["descriptions", "sets", "accuracy", "precision (macro)", "recall (macro)"])
+
+
 @click.command("interpretability")
 @click.option("--matches", "matches_path", type=click.Path(dir_okay=False),
               help="Matches CSV: set_id, evaluator, chosen_cluster.")
@@ -52,17 +59,38 @@ def interpretability(matches_path, sets_path, study_path, clustering, evaluators
     recall, their macro means, accuracy, the random baseline and the
     evaluators' Cohen's kappa.
 
+    When the matches have a descriptions column with several kinds (the same
+    sets matched under keywords and under names), the test is run per kind
+    and the kinds are compared side by side (JSON: by_descriptions and
+    comparison).
+
     \b
     Example:
       semclust interpretability --matches matches.csv --sets sets.csv --evaluators ann,bob,cy
       semclust interpretability --study studies/demo --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --merge 3,7 --json
     """
     from semclust.evaluation.inputs import load_matches_and_sets, open_study
+    from semclust.evaluation.interpretability import (
+        description_kinds,
+        interpretability_by_kind,
+        kind_comparison,
+    )
     from semclust.evaluation.interpretability import interpretability as run
 
     study = open_study(study_path)
     matches, sets = load_matches_and_sets(matches_path, sets_path, study, clustering)
     order = [e.strip() for e in evaluators.split(",")] if evaluators else None
+    if len(description_kinds(matches)) > 1:
+        by_kind = interpretability_by_kind(matches, sets, order, merge)
+        rows = kind_comparison(by_kind)
+        if as_json:
+            echo_json({"by_descriptions": by_kind, "comparison": rows})
+            return
+        before = interpretability_by_kind(matches, sets, order) if merge else {}
+        for kind, result in by_kind.items():
+            click.echo(f"descriptions: {kind}\n{interpretability_table(result, before.get(kind))}\n")
+        click.echo(kind_table(rows))
+        return
     result = run(matches, sets, order, merge)
     if as_json:
         echo_json(result)
