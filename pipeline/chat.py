@@ -209,7 +209,32 @@ def messages_of(system: str | None, user: str) -> list[dict]:
         [{"role": "user", "content": user}]
 
 
-class ChatClient:
+class EndpointClient:
+    """What every caller of an OpenAI-compatible endpoint holds, checked once.
+
+    Attributes: ``model``, ``base_url``, ``api_key``, ``concurrency``, ``timeout``
+    (seconds per request), ``policy`` (:class:`RetryPolicy`) and ``params`` (the
+    generation parameters sent with, and recorded for, every request:
+    ``max_tokens``, ``temperature``). ``what`` names the caller in errors.
+    """
+
+    def __init__(self, model, base_url, api_key_env, concurrency, timeout, max_retries, backoff_base,
+                 backoff_max, max_tokens, temperature, what: str):
+        if not model:
+            raise UserError(f"{what} needs --model (the model name the server serves)")
+        if concurrency < 1 or max_retries < 0 or timeout <= 0 or max_tokens < 1:
+            raise UserError("--concurrency, --timeout and --max-tokens must be positive "
+                            "and --max-retries at least 0")
+        self.model = model
+        self.base_url = base_url
+        self.api_key = resolve_api_key(base_url, api_key_env)
+        self.concurrency = int(concurrency)
+        self.timeout = float(timeout)
+        self.policy = RetryPolicy(int(max_retries), float(backoff_base), float(backoff_max))
+        self.params = {"max_tokens": int(max_tokens), "temperature": float(temperature)}
+
+
+class ChatClient(EndpointClient):
     """Ask an OpenAI-compatible chat-completions endpoint text-only questions.
 
     Parameters are those of the ``openai`` describer: ``model``, ``base_url``
@@ -226,18 +251,8 @@ class ChatClient:
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8, timeout: float = 120.0,
                  max_retries: int = 5, backoff_base: float = 1.0, backoff_max: float = 60.0,
                  max_tokens: int = 256, temperature: float = 0.0):
-        if not model:
-            raise UserError("a chat needs --model (the model name the server serves)")
-        if concurrency < 1 or max_retries < 0 or timeout <= 0 or max_tokens < 1:
-            raise UserError("--concurrency, --timeout and --max-tokens must be positive "
-                            "and --max-retries at least 0")
-        self.model = model
-        self.base_url = base_url
-        self.api_key = resolve_api_key(base_url, api_key_env)
-        self.concurrency = int(concurrency)
-        self.timeout = float(timeout)
-        self.policy = RetryPolicy(int(max_retries), float(backoff_base), float(backoff_max))
-        self.params = {"max_tokens": int(max_tokens), "temperature": float(temperature)}
+        super().__init__(model, base_url, api_key_env, concurrency, timeout, max_retries, backoff_base,
+                         backoff_max, max_tokens, temperature, what="a chat")
 
     def chat(self, requests: list[tuple[str, list[dict]]]) -> Iterator[ChatAnswer]:
         """Yield one :class:`ChatAnswer` per ``(key, messages)``, in completion order."""

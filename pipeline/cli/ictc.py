@@ -9,6 +9,8 @@ import functools
 
 import click
 
+from semclust.pipeline.cli._options import openai_endpoint
+
 
 def _options(options):
     return lambda command: functools.reduce(lambda c, o: o(c), reversed(options), command)
@@ -21,20 +23,8 @@ _study = _options([
                  help="Run name: criteria/<run>/ and clusterings/<run>/ "
                       "[default: ictc-<criterion>; required by names and assign]."),
 ])
-_chat = _options([
+_chat_options = _options([
     click.option("--model", required=True, help="Model name as the server knows it."),
-    click.option("--base-url", default=None, help="Endpoint, e.g. http://localhost:8000/v1 "
-                                                  "[default: the OpenAI API]."),
-    click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-                 help="Environment variable that holds the API key."),
-    click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
-                 help="Requests in flight."),
-    click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
-                 show_default=True, help="Seconds per request."),
-    click.option("--max-retries", type=click.IntRange(min=0), default=5, show_default=True,
-                 help="Retries on 429/5xx/timeouts."),
-    click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
-                 help="First retry wait in seconds (doubles each retry)."),
     click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True,
                  help="Longest answer in tokens."),
     click.option("--temperature", type=float, default=0.0, show_default=True,
@@ -44,6 +34,11 @@ _chat = _options([
                       "replace the shipped ones."),
     click.option("--quiet", is_flag=True, help="No progress bar."),
 ])
+
+
+def _chat(command):
+    """The chat options: --model, the shared endpoint options, generation and prompts."""
+    return _chat_options(openai_endpoint(command))
 _criterion = _options([
     click.option("--describer", required=True, help="Descriptions to cluster (descriptions/<id>.jsonl)."),
     click.option("--criterion", required=True, help='What to cluster by, e.g. "mood".'),
@@ -74,8 +69,7 @@ def _setup(study_dir, run_id, criterion, chat: dict, need_run: bool = False):
 
         run_id = "ictc-" + (re.sub(r"[^A-Za-z0-9]+", "-", criterion).strip("-").lower()[:60] or "criterion")
     prompt_dir, progress = chat.pop("prompt_dir"), not chat.pop("quiet")
-    client = ChatClient(model=chat.pop("model"), base_url=chat.pop("base_url"),
-                        api_key_env=chat.pop("api_key_env"), backoff_base=chat.pop("backoff"), **chat)
+    client = ChatClient(model=chat.pop("model"), **chat.pop("endpoint"), **chat)
     return study, run_id, client, load_prompts(prompt_dir), prompt_dir, progress
 
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 
 from semclust.pipeline.chat import (
-    RetryPolicy,
+    EndpointClient,
     backoff_delay,
     classify_error,
     open_client,
@@ -34,7 +34,6 @@ from semclust.pipeline.chat import (
     usage_tokens,
 )
 from semclust.pipeline.describers import Description, ImageItem, load_image_bytes
-from semclust.pipeline.study import UserError
 
 __all__ = [
     "OpenAIDescriber",
@@ -47,7 +46,7 @@ __all__ = [
 _INLINE_LOAD_BYTES = 2 << 20  # smaller images are read on the event loop itself
 
 
-class OpenAIDescriber:
+class OpenAIDescriber(EndpointClient):
     """Describe images through an OpenAI-compatible chat-completions endpoint.
 
     Parameters
@@ -78,20 +77,8 @@ class OpenAIDescriber:
                  api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8, timeout: float = 120.0,
                  max_retries: int = 5, backoff_base: float = 1.0, backoff_max: float = 60.0,
                  max_tokens: int = 512, temperature: float = 0.0):
-        if not model:
-            raise UserError("the openai backend needs --model (the model name the server serves)")
-        if concurrency < 1 or max_retries < 0 or timeout <= 0 or max_tokens < 1:
-            raise UserError("--concurrency, --timeout and --max-tokens must be positive "
-                            "and --max-retries at least 0")
-        self.model = model
-        self.base_url = base_url
-        self.api_key = resolve_api_key(base_url, api_key_env)
-        self.concurrency = int(concurrency)
-        self.timeout = float(timeout)
-        self.max_retries = int(max_retries)
-        self.backoff_base = float(backoff_base)
-        self.backoff_max = float(backoff_max)
-        self.params = {"max_tokens": int(max_tokens), "temperature": float(temperature)}
+        super().__init__(model, base_url, api_key_env, concurrency, timeout, max_retries, backoff_base,
+                         backoff_max, max_tokens, temperature, what="the openai backend")
         import openai  # noqa: F401 - import now (slow, once) rather than inside the first request
 
     # --- the protocol -----------------------------------------------------
@@ -118,7 +105,7 @@ class OpenAIDescriber:
         ]}]
         response, error = await request_with_retries(
             lambda: client.chat.completions.create(model=self.model, messages=messages, **self.params),
-            RetryPolicy(self.max_retries, self.backoff_base, self.backoff_max))
+            self.policy)
         if response is None:
             return Description(item.image_id, error=error, latency_s=time.monotonic() - start)
         return parse_answer(item.image_id, response, time.monotonic() - start)
