@@ -166,6 +166,7 @@ def agreement_bars(rows: Sequence[dict], path: Path, dpi: int | None = None) -> 
     phases = list(dict.fromkeys(r["phase"] for r in rows))
     fig = _figure(max(5, 1.4 * len(phases) + 2), 3.2)
     ax = fig.subplots()
+    labelled = set()
     for d, dim in enumerate(DIMENSION_NAMES):
         for p, phase in enumerate(phases):
             row = next((r for r in rows if r["phase"] == phase and r["dimension"] == dim), None)
@@ -173,7 +174,8 @@ def agreement_bars(rows: Sequence[dict], path: Path, dpi: int | None = None) -> 
                 continue
             x = p + (d - 0.5) * 0.35
             ax.bar(x, row["alpha"], 0.35, color=DIMENSION_COLOURS[dim],
-                   label=dim if p == 0 else None)
+                   label=None if dim in labelled else dim)
+            labelled.add(dim)
             if row["ci"]:
                 ax.errorbar(x, row["alpha"], yerr=[[row["alpha"] - row["ci"][0]],
                                                    [row["ci"][1] - row["alpha"]]],
@@ -183,7 +185,8 @@ def agreement_bars(rows: Sequence[dict], path: Path, dpi: int | None = None) -> 
     ax.set_ylabel("Krippendorff's alpha")
     ax.axhline(0.667, color="grey", ls=":", lw=1)
     ax.set_ylim(min(0, ax.get_ylim()[0]), 1)
-    ax.legend(loc="lower right")
+    if labelled:  # no alpha at all: nothing to name
+        ax.legend(loc="lower right")
     return _save(fig, path, dpi)
 
 
