@@ -146,6 +146,18 @@ def init_db(path: str | Path) -> None:
         raise database_error(path, exc) from exc
 
 
+@contextmanager
+def opened(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the study's database, brought up to the schema first (:func:`init_db`),
+    closed on exit: for short CLI and library calls outside the app."""
+    init_db(path)
+    conn = connect(path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Add the columns of :data:`ADDED_COLUMNS` a database lacks; return them as ``table.column``.
 

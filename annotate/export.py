@@ -224,9 +224,7 @@ def export_study(study: Study, force: bool = False) -> Export:
     :class:`UserError` before writing anything if one of the files already
     there holds rows the database never recorded (see :func:`unknown_rows`).
     """
-    db.init_db(study.annotations_db)
-    conn = db.connect(study.annotations_db)
-    try:
+    with db.opened(study.annotations_db) as conn:
         # One read transaction: the check and the frames see the same database state.
         conn.execute("BEGIN")
         if not force:
@@ -234,8 +232,6 @@ def export_study(study: Study, force: bool = False) -> Export:
         ratings, matches, comments = ratings_frame(conn), matches_frame(conn), comments_frame(conn)
         check_rows = checks.checks_frame(conn)
         conn.execute("COMMIT")
-    finally:
-        conn.close()
     atomic_write_csv(study.ratings_csv, ratings)
     atomic_write_csv(study.matches_csv, matches)
     atomic_write_csv(comments_csv(study), comments)

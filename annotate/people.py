@@ -60,17 +60,14 @@ def add_person(db_path: str | Path, name: str, role: str) -> str:
     check_name(name)
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
-    db.init_db(db_path)
     token = secrets.token_urlsafe(24)
-    conn = db.connect(db_path)
-    try:
-        with db.transaction(conn):
-            conn.execute("INSERT INTO people (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-                         (name, role, hash_token(token), now_iso()))
-    except sqlite3.IntegrityError:
-        raise UserError(f"a person named {name!r} already exists in {db_path}") from None
-    finally:
-        conn.close()
+    with db.opened(db_path) as conn:
+        try:
+            with db.transaction(conn):
+                conn.execute("INSERT INTO people (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                             (name, role, hash_token(token), now_iso()))
+        except sqlite3.IntegrityError:
+            raise UserError(f"a person named {name!r} already exists in {db_path}") from None
     return token
 
 
@@ -81,16 +78,11 @@ def new_token(db_path: str | Path, name: str) -> str:
     (a new link is given because the old one leaked). Raises UserError for an
     unknown or removed person.
     """
-    db.init_db(db_path)
     token = secrets.token_urlsafe(24)
-    conn = db.connect(db_path)
-    try:
-        with db.transaction(conn):
-            person = _active_person(conn, db_path, name)
-            conn.execute("UPDATE people SET token_hash = ? WHERE id = ?", (hash_token(token), person["id"]))
-            _end_person_sessions(conn, person["id"])
-    finally:
-        conn.close()
+    with db.opened(db_path) as conn, db.transaction(conn):
+        person = _active_person(conn, db_path, name)
+        conn.execute("UPDATE people SET token_hash = ? WHERE id = ?", (hash_token(token), person["id"]))
+        _end_person_sessions(conn, person["id"])
     return token
 
 
@@ -99,13 +91,8 @@ def revoke_sessions(db_path: str | Path, name: str) -> int:
 
     Returns the number of sessions ended. Raises UserError for an unknown or removed person.
     """
-    db.init_db(db_path)
-    conn = db.connect(db_path)
-    try:
-        with db.transaction(conn):
-            return _end_person_sessions(conn, _active_person(conn, db_path, name)["id"])
-    finally:
-        conn.close()
+    with db.opened(db_path) as conn, db.transaction(conn):
+        return _end_person_sessions(conn, _active_person(conn, db_path, name)["id"])
 
 
 def remove_person(db_path: str | Path, name: str) -> int:
@@ -115,15 +102,10 @@ def remove_person(db_path: str | Path, name: str) -> int:
     them); the name stays taken. Removal is final. Returns the number of
     sessions ended. Raises UserError for an unknown or already removed person.
     """
-    db.init_db(db_path)
-    conn = db.connect(db_path)
-    try:
-        with db.transaction(conn):
-            person = _active_person(conn, db_path, name)
-            conn.execute("UPDATE people SET removed_at = ? WHERE id = ?", (now_iso(), person["id"]))
-            return _end_person_sessions(conn, person["id"])
-    finally:
-        conn.close()
+    with db.opened(db_path) as conn, db.transaction(conn):
+        person = _active_person(conn, db_path, name)
+        conn.execute("UPDATE people SET removed_at = ? WHERE id = ?", (now_iso(), person["id"]))
+        return _end_person_sessions(conn, person["id"])
 
 
 def list_people(conn: sqlite3.Connection) -> list[sqlite3.Row]:

@@ -46,12 +46,8 @@ def add(image_a, image_b, denotative, connotative, note, study_dir):
     for image in (image_a, image_b):
         if image not in ok:
             raise UserError(f"image {image!r} is not an ok image of {study.images_csv}")
-    db.init_db(study.annotations_db)
-    conn = db.connect(study.annotations_db)
-    try:
+    with db.opened(study.annotations_db) as conn:
         check_id = lib.add_check(conn, image_a, image_b, denotative, connotative, note)
-    finally:
-        conn.close()
     click.echo(f"check {check_id}: {image_a} / {image_b}, expected denotative {denotative}, "
                f"connotative {connotative}")
 
@@ -70,12 +66,8 @@ def list_(study_dir):
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
-    db.init_db(study.annotations_db)
-    conn = db.connect(study.annotations_db)
-    try:
+    with db.opened(study.annotations_db) as conn:
         rows, accuracy = lib.list_checks(conn), lib.accuracy_by_coder(conn)
-    finally:
-        conn.close()
     click.echo("check  image_a  image_b  expected (den/con)  note")
     for r in rows:
         click.echo(f"{r['id']}  {r['image_a']}  {r['image_b']}  {r['denotative']}/{r['connotative']}  {r['note']}")

@@ -111,12 +111,8 @@ def list_(study_dir):
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
-    db.init_db(study.annotations_db)
-    conn = db.connect(study.annotations_db)
-    try:
+    with db.opened(study.annotations_db) as conn:
         rows = list_people(conn)
-    finally:
-        conn.close()
     if not rows:
         click.echo("nobody yet: add people with `semclust people add NAME --role ROLE`")
     for row in rows:
