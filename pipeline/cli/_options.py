@@ -35,3 +35,25 @@ def openai_endpoint(command):
     for option in reversed(_ENDPOINT):
         wrapped = option(wrapped)
     return wrapped
+
+
+_HF_MODEL = [
+    click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
+                 help="[hf] Images per generate() call (halved on CUDA out-of-memory)."),
+    click.option("--device", default="auto", show_default=True, help="[hf] cpu, cuda, cuda:1, ..."),
+    click.option("--dtype", default="auto", show_default=True,
+                 type=click.Choice(["auto", "float32", "float16", "bfloat16"]),
+                 help="[hf] Weights dtype (auto: bfloat16 on GPU, float32 on CPU)."),
+]
+
+
+def hf_model(command):
+    """Add the local transformers model options; the command receives them as one dict ``hf``
+    (``batch_size, device, dtype``: keyword arguments of the hf describer)."""
+    @functools.wraps(command)
+    def wrapped(*args, batch_size, device, dtype, **kwargs):
+        return command(*args, hf={"batch_size": batch_size, "device": device, "dtype": dtype}, **kwargs)
+    for option in reversed(_HF_MODEL):
+        wrapped = option(wrapped)
+    return wrapped
+

@@ -11,7 +11,7 @@ import functools
 import click
 
 from semclust.extras import needs
-from semclust.pipeline.cli._options import openai_endpoint
+from semclust.pipeline.cli._options import hf_model, openai_endpoint
 
 
 def _common(command):
@@ -137,13 +137,9 @@ def clip(study_dir, classes_path, clustering_id, force, keywords_from, quiet, mo
               help="Longest answer in tokens.")
 @click.option("--temperature", type=float, default=0.0, show_default=True,
               help="[openai] Sampling temperature.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
-              help="[hf] Images per generate() call.")
-@click.option("--device", default="auto", show_default=True, help="[hf] cpu, cuda, cuda:1, ...")
-@click.option("--dtype", default="auto", show_default=True,
-              type=click.Choice(["auto", "float32", "float16", "bfloat16"]), help="[hf] Weights dtype.")
+@hf_model
 def vlm(study_dir, classes_path, clustering_id, force, keywords_from, quiet, backend, model, cutoff,
-        retry_failed, limit, endpoint, max_tokens, temperature, batch_size, device, dtype):
+        retry_failed, limit, endpoint, max_tokens, temperature, hf):
     """Ask a vision-language model which class each image belongs to.
 
     The prompt lists the classes and asks to "Answer with exactly one of: ...".
@@ -159,8 +155,7 @@ def vlm(study_dir, classes_path, clustering_id, force, keywords_from, quiet, bac
     if backend == "openai":
         options = {**endpoint, "max_tokens": max_tokens, "temperature": temperature}
     else:
-        options = {"batch_size": batch_size, "device": device, "dtype": dtype,
-                   "max_new_tokens": max_tokens}
+        options = {**hf, "max_new_tokens": max_tokens}
     _run("vlm", study_dir, classes_path, clustering_id, force,
          {"backend": backend, "model": model, "cutoff": cutoff},
          {"describer_options": options, "retry_failed": retry_failed, "limit": limit,

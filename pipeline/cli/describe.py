@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from semclust.pipeline.cli._options import openai_endpoint
+from semclust.pipeline.cli._options import hf_model, openai_endpoint
 from semclust.pipeline.describers import BACKENDS
 from semclust.pipeline.study import UserError
 
@@ -34,16 +34,11 @@ from semclust.pipeline.study import UserError
               help="Longest answer in tokens [default: 512 openai, 256 hf].")
 @click.option("--temperature", type=float, default=0.0, show_default=True,
               help="[openai] Sampling temperature.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
-              help="[hf] Images per generate() call (halved on CUDA out-of-memory).")
-@click.option("--device", default="auto", show_default=True, help="[hf] cpu, cuda, cuda:1, ... ")
-@click.option("--dtype", default="auto", show_default=True,
-              type=click.Choice(["auto", "float32", "float16", "bfloat16"]),
-              help="[hf] Weights dtype (auto: bfloat16 on GPU, float32 on CPU).")
+@hf_model
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
               help="[file] CSV or JSONL with `text` and `image_id` or `path`.")
 def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry_failed, retry_flagged,
-             limit, endpoint, max_tokens, temperature, batch_size, device, dtype, input_path):
+             limit, endpoint, max_tokens, temperature, hf, input_path):
     """Describe every image of a study with a vision-language model (or import descriptions).
 
     Writes descriptions/<id>.jsonl, one record per image, appended as each answer
@@ -74,8 +69,7 @@ def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry
     if backend == "openai":
         options = dict(model=model, **endpoint, max_tokens=max_tokens or 512, temperature=temperature)
     elif backend == "hf":
-        options = dict(model=model, batch_size=batch_size, device=device, dtype=dtype,
-                       max_new_tokens=max_tokens or 256)
+        options = dict(model=model, **hf, max_new_tokens=max_tokens or 256)
     else:
         options = dict(input_path=input_path, study=study, model=model, prompt=prompt)
     describer = get_describer(backend, **options)
