@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 
 from semclust import vocabulary
 from semclust.annotate import auth, db
+from semclust.annotate.blinding import study_blinder
 from semclust.annotate.items import Catalog
 from semclust.annotate.people import SESSION_LIFETIME_S
 from semclust.pipeline.study import Study, UserError
@@ -66,7 +67,12 @@ def create_app(study_or_config: str | os.PathLike | dict[str, Any], images_only:
     app.config.update({k: v for k, v in config.items() if k != "STUDY"})
     app.config["SECRET_KEY"] = auth.secret_key(study.root, config.get("SECRET_KEY"))
     app.config["STUDY"] = str(study.root)
+    if "SESSION_COOKIE_NAME" not in config:
+        app.config["SESSION_COOKIE_NAME"] = auth.cookie_name(study.root, str(study.config.get("created_at", "")),
+                                                             bool(app.config["SESSION_COOKIE_SECURE"]))
     app.extensions["semclust"] = {"study": study, "catalog": Catalog(study),
+                                  "blinder": study_blinder(study.root),  # every order and item id shown
+                                  "login_attempts": auth.LoginAttempts(),
                                   "connections": threading.local(),  # one per server thread
                                   "write_lock": threading.Lock()}     # writers queue here, not in SQLite
 
@@ -88,13 +94,18 @@ def env_flag(name: str, environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def _register(app: Flask, images_only: bool) -> None:
+    import sqlite3
+
     from semclust.annotate.views import admin, consensus, images, login, matching, pairs
 
     app.register_error_handler(UserError, _study_error)
+    app.register_error_handler(OSError, _disk_full)
+    app.register_error_handler(sqlite3.OperationalError, _disk_full)
     for code in ERROR_TEXT:
         app.register_error_handler(code, _http_error)
     app.context_processor(_vocabulary)
     app.after_request(_security_headers)
+    app.after_request(_relative_location)
     app.register_blueprint(images.bp)
     if images_only:
         return
@@ -111,7 +122,8 @@ def _vocabulary() -> dict[str, Any]:
 
 
 ERROR_TEXT = {400: "The request was not understood", 403: "This page is not for your role",
-              404: "There is no such page", 405: "This page cannot be used that way"}
+              404: "There is no such page", 405: "This page cannot be used that way",
+              413: "That was more than this page accepts", 429: "Too many attempts"}
 
 
 def _http_error(exc: HTTPException):
@@ -130,9 +142,56 @@ def _http_error(exc: HTTPException):
                            home=url_for("login.index")), code
 
 
+STUDY_PROBLEM = "The study's files have a problem; nothing you sent was lost. Tell the study's administrator."
+DISK_FULL = "disk full: the server cannot save anything now, so your last answer was not saved. " \
+            "Tell the study's administrator."
+
+
 def _study_error(exc: UserError):
-    """A broken or missing study file: say which, instead of a bare 500."""
-    return f"study file problem: {exc}", 500, {"Content-Type": "text/plain; charset=utf-8"}
+    """A broken or missing study file: the styled page (or JSON) for the person, the detail in the log.
+
+    The message names files by their absolute paths, which people using the app
+    must not see; the server's log (``semclust serve``'s standard error) gets it.
+    """
+    current_app.logger.error("study file problem on %s %s: %s", request.method, request.path, exc)
+    return _problem(500, "The study cannot be shown right now", STUDY_PROBLEM)
+
+
+def _disk_full(exc: Exception):
+    """A write failed because the disk (or the database) is full: say so; nothing was stored."""
+    if not _is_disk_full(exc):
+        raise exc
+    current_app.logger.error("disk full on %s %s: %s", request.method, request.path, exc)
+    return _problem(507, "The server's disk is full", DISK_FULL)
+
+
+def _is_disk_full(exc: Exception) -> bool:
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
+
+
+def _problem(code: int, title: str, detail: str):
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify({"ok": False, "error": detail}), code
+    if current_app.config.get("IMAGES_ONLY"):
+        return title, code, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_template("error.html", code=code, title=title, detail=detail,
+                           person=getattr(g, "person", None), home=url_for("login.index")), code
+
+
+def _relative_location(response):
+    """Make a ``Location`` on this host relative: trailing-slash redirects build it from the
+    ``Host`` header, which a client chooses (a poisoned cache would send others elsewhere)."""
+    location = response.headers.get("Location")
+    if location:
+        host = request.host_url  # scheme://host/ as the request claims it
+        if location.startswith(host):
+            response.headers["Location"] = "/" + location[len(host):]
+    return response
 
 
 def _security_headers(response):

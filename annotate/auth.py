@@ -13,10 +13,13 @@ The signing key never lives in the database (:func:`secret_key`): a copy of
 """
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
+import logging
 import os
-import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,14 +27,16 @@ from pathlib import Path
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from semclust.annotate import db
+from semclust.annotate.keyfiles import checked_key, study_key
 from semclust.annotate.people import end_session, person_by_session, start_session
-from semclust.pipeline.study import UserError
 
 SESSION_KEY = "sid"              # the cookie's field holding the session id
 LEGACY_SESSION_KEY = "person_id"  # what older versions put in the cookie: no longer accepted
 SECRET_KEY_FILE = ".secret_key"  # in the study folder, mode 0600
 SECRET_KEY_ENV = "SEMCLUST_SECRET_KEY"
-MIN_SECRET_CHARS = 32
+LOGIN_FAILURES_ALLOWED = 20     # invalid login links one address may try ...
+LOGIN_FAILURE_WINDOW_S = 600    # ... within this many seconds; beyond, 429 until the window passes
+log = logging.getLogger("semclust.annotate.login")
 
 
 def load_person() -> None:
@@ -62,6 +67,57 @@ def log_out() -> None:
     if session_id is not None:
         end_session(db_conn(), session_id)
     session.clear()
+
+
+class LoginAttempts:
+    """Failed logins per client address in a sliding window (one per app, thread-safe).
+
+    Only the address and the time are kept, never a token.
+    """
+
+    def __init__(self, allowed: int = LOGIN_FAILURES_ALLOWED, window_s: float = LOGIN_FAILURE_WINDOW_S):
+        self.allowed, self.window_s = allowed, window_s
+        self._failures: dict[str, collections.deque] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> collections.deque:
+        times = self._failures.setdefault(address, collections.deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
+
+    def blocked(self, address: str | None = None) -> bool:
+        """Whether ``address`` (default: this request's) used up its failures in the window."""
+        address = address or request.remote_addr or "?"
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) >= self.allowed
+
+    def failed(self, address: str | None = None) -> None:
+        """Count and log one failed login of ``address`` (default: this request's)."""
+        address = address or request.remote_addr or "?"
+        with self._lock:
+            times = self._recent(address, time.monotonic())
+            times.append(time.monotonic())
+            n = len(times)
+        log.warning("invalid login link tried from %s (%d in the last %d s)", address, n, self.window_s)
+
+
+def login_attempts() -> LoginAttempts:
+    """The app's failed-login counter."""
+    return current_app.extensions["semclust"]["login_attempts"]
+
+
+def cookie_name(study_root: str | os.PathLike, created_at: str, secure: bool) -> str:
+    """The session cookie's name: its own per study, ``__Host-`` prefixed when Secure.
+
+    Browsers scope cookies by host, not port, so two studies served on one host
+    would otherwise replace each other's sessions. The suffix hashes the study's
+    folder and creation time (nothing secret). ``__Host-`` makes a browser refuse
+    the cookie unless it is Secure, host-only and for path ``/``, so another
+    service on a sibling domain cannot plant it.
+    """
+    suffix = hashlib.sha256(f"{Path(study_root).resolve()}|{created_at}".encode()).hexdigest()[:10]
+    return f"{'__Host-' if secure else ''}semclust-{suffix}"
 
 
 def db_conn() -> sqlite3.Connection:
@@ -118,7 +174,7 @@ def secret_key(study_root: str | os.PathLike, configured: str | None = None,
         return configured
     from_env = environ.get(SECRET_KEY_ENV, "").strip()
     if from_env:
-        return _checked_key(from_env, f"${SECRET_KEY_ENV}")
+        return checked_key(from_env, f"${SECRET_KEY_ENV}")
     return study_secret_key(study_root)
 
 
@@ -128,45 +184,5 @@ def secret_key_path(study_root: str | os.PathLike) -> Path:
 
 
 def study_secret_key(study_root: str | os.PathLike) -> str:
-    """Read the study's key file, creating it on first use (mode 0600, 256 random bits as hex).
-
-    Created with ``O_CREAT | O_EXCL``, so two servers starting at once agree on one key.
-    """
-    path = secret_key_path(study_root)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_key_file(path)
-    except OSError as exc:
-        raise UserError(f"cannot create the secret key file {path}: {exc.strerror}") from None
-    key = secrets.token_hex(32)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        path.unlink(missing_ok=True)  # a half-written key would lock everyone out
-        raise UserError(f"cannot write the secret key file {path}: {exc.strerror}") from None
-    return key
-
-
-def _read_key_file(path: Path, wait_s: float = 2.0) -> str:
-    """The key in ``path``; waits up to ``wait_s`` seconds for a file another process is writing."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            key = path.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"cannot read the secret key file {path}: {exc}") from None
-        if len(key) >= MIN_SECRET_CHARS or time.monotonic() > deadline:
-            return _checked_key(key, str(path))
-        time.sleep(0.05)
-
-
-def _checked_key(key: str, where: str) -> str:
-    if len(key) < MIN_SECRET_CHARS:
-        raise UserError(f"the secret key in {where} is shorter than {MIN_SECRET_CHARS} characters; "
-                        "use e.g. `python -c 'import secrets; print(secrets.token_hex(32))'` "
-                        "(changing it logs everyone out)")
-    return key
+    """Read the study's cookie key file, creating it on first use (see :func:`keyfiles.study_key`)."""
+    return study_key(secret_key_path(study_root))

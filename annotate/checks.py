@@ -4,7 +4,8 @@ An admin adds checks (``semclust checks add``): two images and the scores a
 careful coder must give, e.g. an image paired with itself (2/2) or a pair
 known to be unrelated (0/0). Every coder meets every active check at a
 position among the pairs that is random per coder and check (stable across
-visits), under an opaque key, looking exactly like a pair. Answers go to
+visits, keyed by the study's blinding key), under an item id of the same
+shape as a pair's, looking exactly like a pair. Answers go to
 ``check_answers``, never to ``ratings``: checks are never exported or
 analysed as ratings. ``exports/checks.csv`` (:data:`CHECK_COLUMNS`) holds one
 row per check and coder; a coder's *check accuracy* is the share of their
@@ -12,12 +13,11 @@ answered checks with both scores as expected ("cannot judge" counts as wrong).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import sqlite3
 
 import pandas as pd
 
+from semclust.annotate.blinding import Blinder
 from semclust.annotate.db import transaction
 from semclust.pipeline.study import UserError, now_iso
 from semclust.vocabulary import DIMENSION_NAMES, SCALE_POINTS
@@ -53,18 +53,14 @@ def list_checks(conn: sqlite3.Connection, active_only: bool = True) -> list[dict
     return [dict(r) for r in conn.execute(f"SELECT * FROM checks {where} ORDER BY id")]  # noqa: S608
 
 
-def check_key(secret: str, person: str, check_id: int) -> str:
-    """The opaque item key of a check for one coder (looks like any other item key)."""
-    digest = hmac.new(secret.encode(), f"check|{person}|{check_id}".encode(), hashlib.sha256).hexdigest()
-    return f"k{digest[:12]}"
+def check_key(blinder: Blinder, person: str, check_id: int) -> str:
+    """The item id of a check for one coder: the same shape as a pair's (:mod:`annotate.blinding`)."""
+    return blinder.item_id(person, "check", check_id)
 
 
-def positions(secret: str, person: str, checks: list[dict], n_pairs: int) -> list[tuple[int, dict]]:
-    """(position among the pairs, check) per check: pseudo-random per coder, stable, never first."""
-    placed = []
-    for check in checks:
-        digest = hmac.new(secret.encode(), f"pos|{person}|{check['id']}".encode(), hashlib.sha256).digest()
-        placed.append((1 + int.from_bytes(digest[:4], "big") % max(n_pairs, 1), check))
+def positions(blinder: Blinder, person: str, checks: list[dict], n_pairs: int) -> list[tuple[int, dict]]:
+    """(position among the pairs, check) per check: keyed pseudo-random per coder, stable, never first."""
+    placed = [(blinder.position(person, f"check{check['id']}", n_pairs), check) for check in checks]
     return sorted(placed, key=lambda pc: (pc[0], pc[1]["id"]))
 
 

@@ -85,7 +85,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite already rolled back after e.g. SQLITE_FULL
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
@@ -113,7 +114,7 @@ def check_database(path: Path) -> None:
     if not Path(path).is_file():
         return
     try:
-        conn = sqlite3.connect(str(path), timeout=10)
+        conn = _read_only(Path(path))  # reads only: works on a read-only study too
         try:
             problems = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
         finally:
@@ -156,6 +157,54 @@ def opened(path: str | Path) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.close()
+
+
+READ_ONLY = ("readonly database", "unable to open database file", "read-only file system")
+
+
+@contextmanager
+def opened_for_reading(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A connection for commands that only read (``people list``, ``export``), closed on exit.
+
+    Like :func:`opened` where the study can be written; where it cannot (a
+    read-only folder or file, a read-only mount) the database is opened
+    read-only instead (``mode=ro``, and ``immutable=1`` when SQLite cannot even
+    create the WAL's shared-memory file beside it: nothing can be writing then).
+    """
+    path = Path(path)
+    try:
+        init_db(path)
+    except UserError as exc:
+        if not path.is_file() or not any(text in str(exc) for text in READ_ONLY):
+            raise
+        try:
+            conn = _read_only(path)
+        except sqlite3.DatabaseError as error:
+            raise database_error(path, error) from error
+    else:
+        conn = connect(path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection: ``mode=ro``, or ``immutable=1`` where SQLite cannot create the WAL's
+    shared-memory file (a read-only folder). Raises sqlite3.DatabaseError for a damaged file."""
+    uri = path.resolve().as_uri()
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        conn = sqlite3.connect(uri + query, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                               factory=Connection)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if not any(text in str(exc) for text in READ_ONLY):
+                raise
+    raise sqlite3.OperationalError("unable to open database file read-only")
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:

@@ -23,6 +23,9 @@
     expected and given scores and ``correct`` (1/0). Checks never appear in
     ratings.csv. ``semclust agreement/quality --min-check-accuracy`` read it.
 
+Text cells a spreadsheet would run as formulas (a comment starting with ``=``)
+are written with a leading apostrophe (:mod:`semclust.spreadsheet`).
+
 Rows are sorted (phase, item, dimension, round, coder), (clustering, set,
 evaluator) and (phase, item, round, coder), so two exports of the same
 database are byte-identical.
@@ -50,8 +53,8 @@ from semclust.pipeline.study import (
     RATING_COLUMNS,
     Study,
     UserError,
-    atomic_write_csv,
 )
+from semclust.spreadsheet import restore_frame, write_export_csv
 
 MATCH_EXPORT_COLUMNS = [*MATCH_COLUMNS, "clustering", "descriptions"]
 RATING_EXPORT_COLUMNS = [*RATING_COLUMNS, "seconds_on_item"]
@@ -65,14 +68,24 @@ MATCH_KEY = ["set_id", "evaluator", "chosen_cluster"]
 COMMENT_KEY = ["item_id", "coder", "round", "comment"]
 
 
-def checks_csv(study: Study) -> Path:
-    """``exports/checks.csv`` of a study (attention checks, see :mod:`annotate.checks`)."""
-    return study.exports_dir / "checks.csv"
+def checks_csv(study: Study, folder: Path | None = None) -> Path:
+    """``exports/checks.csv`` of a study (attention checks, see :mod:`annotate.checks`), or in ``folder``."""
+    return (folder or study.exports_dir) / "checks.csv"
 
 
-def comments_csv(study: Study) -> Path:
-    """``exports/comments.csv`` of a study."""
-    return study.exports_dir / "comments.csv"
+def comments_csv(study: Study, folder: Path | None = None) -> Path:
+    """``exports/comments.csv`` of a study, or in ``folder``."""
+    return (folder or study.exports_dir) / "comments.csv"
+
+
+def export_paths(study: Study, folder: Path | None = None) -> dict[str, Path]:
+    """Where :func:`export_study` writes: ``exports/`` of the study, or ``folder``."""
+    if folder is None:
+        return {"ratings": study.ratings_csv, "matches": study.matches_csv, "comments": comments_csv(study),
+                "checks": checks_csv(study)}
+    folder = Path(folder)
+    return {"ratings": folder / study.ratings_csv.name, "matches": folder / study.matches_csv.name,
+            "comments": comments_csv(study, folder), "checks": checks_csv(study, folder)}
 
 
 @dataclass(frozen=True)
@@ -177,12 +190,12 @@ def unknown_rows(path: Path, key: list[str], person: str, known: set[tuple],
     ``known_without_clustering`` (matches), ``clustering`` is compared too when
     the file has that column. "" when there is no file.
     """
-    from semclust.evaluation.simulate import SIMULATED_PREFIX
+    from semclust.vocabulary import SIMULATED_PREFIX
 
     if not path.is_file() or path.stat().st_size == 0:
         return ""
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = restore_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         return f"it cannot be read as CSV ({str(exc).splitlines()[0]})"
     missing = [c for c in key if c not in frame.columns]
@@ -203,13 +216,14 @@ def unknown_rows(path: Path, key: list[str], person: str, known: set[tuple],
     return f"it holds {len(foreign)} row(s) the annotation database never recorded (e.g. {example})"
 
 
-def check_overwrite(study: Study, conn: sqlite3.Connection) -> None:
+def check_overwrite(study: Study, conn: sqlite3.Connection, folder: Path | None = None) -> None:
     """Raise UserError naming the file and ``--force`` if an export holds rows the database never had."""
     history = _history(conn)
-    checks = [(study.ratings_csv, RATING_KEY, "coder", history["ratings"], None),
-              (study.matches_csv, MATCH_KEY, "evaluator", history["matches"],
+    paths = export_paths(study, folder)
+    checks = [(paths["ratings"], RATING_KEY, "coder", history["ratings"], None),
+              (paths["matches"], MATCH_KEY, "evaluator", history["matches"],
                history["matches_any_clustering"]),
-              (comments_csv(study), COMMENT_KEY, "coder", history["comments"], None)]
+              (paths["comments"], COMMENT_KEY, "coder", history["comments"], None)]
     for path, key, person, known, known_any in checks:
         why = unknown_rows(path, key, person, known, known_any)
         if why:
@@ -217,24 +231,32 @@ def check_overwrite(study: Study, conn: sqlite3.Connection) -> None:
                             "written: move it away, or pass --force to overwrite it")
 
 
-def export_study(study: Study, force: bool = False) -> Export:
+def export_study(study: Study, force: bool = False, to: str | Path | None = None) -> Export:
     """Write ``exports/ratings.csv``, ``matches.csv``, ``comments.csv`` and ``checks.csv`` atomically.
 
+    ``to`` writes the four files into another folder instead (e.g. for a study
+    on a read-only disk: the database is then read without writing to it).
     An empty database gives files with a header only. Unless ``force``, raises
     :class:`UserError` before writing anything if one of the files already
     there holds rows the database never recorded (see :func:`unknown_rows`).
     """
-    with db.opened(study.annotations_db) as conn:
+    folder = Path(to) if to is not None else None
+    paths = export_paths(study, folder)
+    with db.opened_for_reading(study.annotations_db) as conn:
         # One read transaction: the check and the frames see the same database state.
         conn.execute("BEGIN")
         if not force:
-            check_overwrite(study, conn)
+            check_overwrite(study, conn, folder)
         ratings, matches, comments = ratings_frame(conn), matches_frame(conn), comments_frame(conn)
         check_rows = checks.checks_frame(conn)
         conn.execute("COMMIT")
-    atomic_write_csv(study.ratings_csv, ratings)
-    atomic_write_csv(study.matches_csv, matches)
-    atomic_write_csv(comments_csv(study), comments)
-    atomic_write_csv(checks_csv(study), check_rows)
-    return Export(study.ratings_csv, study.matches_csv, comments_csv(study),
-                  len(ratings), len(matches), len(comments), checks_csv(study), len(check_rows))
+    try:
+        for name, frame in (("ratings", ratings), ("matches", matches), ("comments", comments),
+                            ("checks", check_rows)):
+            write_export_csv(paths[name], frame)
+    except OSError as exc:
+        where = paths["ratings"].parent
+        hint = "" if folder else "; export elsewhere with --to FOLDER"
+        raise UserError(f"cannot write the exports in {where}: {exc.strerror or exc}{hint}") from None
+    return Export(paths["ratings"], paths["matches"], paths["comments"],
+                  len(ratings), len(matches), len(comments), paths["checks"], len(check_rows))

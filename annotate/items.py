@@ -5,10 +5,13 @@ keeps each one until its modification time changes, so a request never parses
 a CSV it parsed before, and a re-sampled ``pairs.csv`` is picked up without a
 restart. It holds no per-person state.
 
-Matching items are shown blind: an evaluator sees neither the clustering id,
-the set id nor cluster ids. Each item has an opaque key (a keyed hash of
-clustering and set id) and its options are the clustering's clusters in an
-order that is random per set and evaluator but stable, labelled A, B, C...
+Everything a person is shown is blinded with the study's
+:class:`~semclust.annotate.blinding.Blinder`: a coder's pairs come phase by
+phase, in an order keyed per coder, each under a per-coder item id; an
+evaluator sees neither the clustering id, the set id nor cluster ids: each
+matching item has a per-evaluator item id, sets come in a keyed order, and the
+options are the clustering's clusters in a keyed order per set and evaluator
+(stable across visits), labelled A, B, C...
 
 A clustering's sets are matched under the description kinds recorded in
 ``samples/sets/<id>.json`` (keywords, names, or both; keywords without the
@@ -17,8 +20,6 @@ other, so an evaluator never sees both descriptions of a set on one page.
 """
 from __future__ import annotations
 
-import hashlib
-import random
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +27,14 @@ from typing import Callable
 
 import pandas as pd
 
+from semclust.annotate.blinding import Blinder
 from semclust.pipeline.study import Study, UserError
 from semclust.vocabulary import NOISE
 
 
 @dataclass(frozen=True)
 class MatchItem:
-    """One set to match: ``key`` is opaque; ``options`` are (label, cluster, text) triples.
+    """One set to match: ``key`` is its item id for this evaluator; ``options`` are (label, cluster, text) triples.
 
     ``descriptions`` is the kind of the options' texts: keywords or names.
     """
@@ -59,12 +61,10 @@ def option_labels(n: int) -> list[str]:
     return labels
 
 
-def option_order(clusters: list[int], clustering: str, set_id: str, person: str) -> list[int]:
-    """``clusters`` shuffled with a seed drawn from (clustering, set, person): stable per evaluator."""
-    seed = hashlib.sha256(f"{clustering}\x1f{set_id}\x1f{person}".encode()).hexdigest()
-    order = sorted(clusters)
-    random.Random(int(seed[:16], 16)).shuffle(order)
-    return order
+def option_order(blinder: Blinder, clusters: list[int], clustering: str, set_id: str, kind: str,
+                 person: str) -> list[int]:
+    """``clusters`` in a keyed order per (clustering, set, kind, evaluator): stable, unpredictable without the key."""
+    return blinder.order(person, ("options", clustering, set_id, kind), sorted(clusters))
 
 
 class Catalog:
@@ -114,13 +114,22 @@ class Catalog:
             return {r["pair_id"]: r for r in self.pairs().to_dict("records")}
         return self._cached("pair_index", self.study.pairs_csv, load) or {}
 
-    def pair_queue(self, open_phases: list[str]) -> list[dict]:
-        """Pairs of the open phases, phase by phase (in ``open_phases`` order), in file order."""
+    def phase_pairs(self, phase: str) -> list[dict]:
+        """The pairs of one phase in file order (for the admin; never shown to coders in this order)."""
+        return [row for row in self.pair_index().values() if row["phase"] == phase]
+
+    def pair_queue(self, open_phases: list[str], person: str, blinder: Blinder) -> list[dict]:
+        """Pairs of the open phases for one coder: phase by phase (``open_phases`` order), in
+        a keyed order per coder and phase; each row gains ``item_id``, the id the coder is shown."""
         index = self.pair_index()
-        by_phase: dict[str, list[dict]] = {}
-        for row in index.values():
-            by_phase.setdefault(row["phase"], []).append(row)
-        return [row for phase in open_phases for row in by_phase.get(phase, [])]
+        by_phase: dict[str, list[str]] = {}
+        for pair_id, row in index.items():
+            by_phase.setdefault(row["phase"], []).append(pair_id)
+        queue = []
+        for phase in open_phases:
+            for pair_id in blinder.order(person, ("pairs", phase), by_phase.get(phase, [])):
+                queue.append({**index[pair_id], "item_id": blinder.item_id(person, "pair", pair_id)})
+        return queue
 
     # --- matching -----------------------------------------------------------
     def clusterings_with_sets(self) -> list[str]:
@@ -168,30 +177,27 @@ class Catalog:
             raise UserError(f"clustering {clustering!r} has no keywords.csv")
         return value
 
-    def match_queue(self, open_clusterings: list[str], person: str, secret: str) -> list[MatchItem]:
+    def match_queue(self, open_clusterings: list[str], person: str, blinder: Blinder) -> list[MatchItem]:
         """The matching items of the open clusterings for one evaluator.
 
-        Clusterings in the given order; within one, sets in an order random per
-        evaluator but stable (sets files list each cluster's sets together, and
-        seeing them in a row would hint that they share a cluster). A
-        clustering matched under several description kinds gives all its sets
-        under the first kind, then all under the next (own order per kind).
+        Clusterings in the given order; within one, sets in a keyed order per
+        evaluator (sets files list each cluster's sets together, and seeing
+        them in a row would hint that they share a cluster). A clustering
+        matched under several description kinds gives all its sets under the
+        first kind, then all under the next (own order per kind).
         """
         items = []
         for clustering in open_clusterings:
             for kind in self.description_kinds(clustering):
                 texts = self.descriptions(clustering, kind)
-                # keywords keep the salt they had before names existed (stable keys and orders)
-                salt = "" if kind == "keywords" else f"\x1f{kind}"
-                rows = sorted(self.sets(clustering).to_dict("records"), key=lambda r: hashlib.sha256(
-                    f"{clustering}\x1f{r['set_id']}\x1f{person}\x1forder{salt}".encode()).hexdigest())
-                for row in rows:
-                    order = option_order(list(texts), clustering, f"{row['set_id']}{salt}", person)
+                rows = {r["set_id"]: r for r in self.sets(clustering).to_dict("records")}
+                for set_id in blinder.order(person, ("sets", clustering, kind), rows):
+                    row = rows[set_id]
+                    order = option_order(blinder, list(texts), clustering, set_id, kind, person)
                     labels = option_labels(len(order))
-                    key = hashlib.sha256(
-                        f"{secret}\x1f{clustering}\x1f{row['set_id']}{salt}".encode()).hexdigest()[:20]
                     items.append(MatchItem(
-                        key=key, clustering=clustering, set_id=row["set_id"],
+                        key=blinder.item_id(person, "set", clustering, set_id, kind),
+                        clustering=clustering, set_id=set_id,
                         image_ids=tuple(i for i in str(row["image_ids"]).split(";") if i),
                         options=tuple((lab, c, texts[c]) for lab, c in zip(labels, order)),
                         descriptions=kind))

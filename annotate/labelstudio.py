@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
 import pandas as pd
 
+from semclust.annotate.blinding import study_blinder
 from semclust.pipeline.study import (
     MATCH_COLUMNS,
     RATING_COLUMNS,
@@ -84,14 +84,44 @@ def config_kind(label_config: str) -> str | None:
 
 
 # --- task ids and image URLs ------------------------------------------------
-def task_refs(study: Study, kind: str, item_ids) -> dict[str, str]:
-    """``{ref: item_id}``: the opaque, stable id each task carries instead of the pair or set id.
+# The "person" of Label Studio's orders and refs: its annotators share one task list. Not a
+# valid person name (``*``), so no person of our app is ever shown the same orders.
+LABEL_STUDIO = "*label-studio*"
 
-    A hash keyed by the study's creation time, so ids that might encode a
-    stratum or a cluster (``same-0003``, ``c12-s2``) are not shown to annotators.
+
+def task_refs(study: Study, kind: str, item_ids) -> dict[str, str]:
+    """``{ref: item_id}``: the item id each task carries instead of the pair or set id.
+
+    Keyed by the study's blinding key (:mod:`semclust.annotate.blinding`), so ids
+    that might encode a stratum or a cluster (``same-0003``, ``c12-s2``) are not
+    shown to annotators, and nobody without the key can link a ref to its item.
     """
+    blinder = study_blinder(study.root)
+    return {blinder.item_id(LABEL_STUDIO, kind, i): i for i in item_ids}
+
+
+def legacy_task_refs(study: Study, kind: str, item_ids) -> dict[str, str]:
+    """The refs of tasks pushed by semclust before blinding keys (a hash salted by the study's
+    creation time): still recognised by :func:`pairs_from_export` and :func:`matches_from_export`."""
     salt = str(study.config.get("created_at", study.root.name))
     return {hashlib.sha256(f"{salt}|{kind}|{i}".encode()).hexdigest()[:16]: i for i in item_ids}
+
+
+def ref_aliases(study: Study, task: str, clustering_id: str | None = None) -> dict[str, str]:
+    """``{legacy ref: ref}`` of a task's items, so a project pushed before blinding keys is still ours."""
+    if task == "pairs":
+        kind, ids = "pairs", study.read_pairs()["pair_id"]
+    else:
+        kind, ids = f"sets:{clustering_id}", study.read_sets(clustering_id)["set_id"]
+    ids = list(ids)
+    new = {item: ref for ref, item in task_refs(study, kind, ids).items()}
+    return {ref: new[item] for ref, item in legacy_task_refs(study, kind, ids).items()}
+
+
+def known_task_refs(study: Study, kind: str, item_ids) -> dict[str, str]:
+    """Refs of both kinds (:func:`task_refs` and :func:`legacy_task_refs`) -> item id, for pulling."""
+    item_ids = list(item_ids)
+    return {**legacy_task_refs(study, kind, item_ids), **task_refs(study, kind, item_ids)}
 
 
 def task_ref(study: Study, kind: str, item_id: str) -> str:
@@ -159,14 +189,16 @@ def local_files_storage_path(study: Study, document_root: str | Path | None = No
 
 # --- pair tasks ---------------------------------------------------------------
 def pair_tasks(study: Study, url: Callable[[str], str]) -> list[dict]:
-    """One Label Studio task per row of ``samples/pairs.csv``, in file order.
+    """One Label Studio task per row of ``samples/pairs.csv``, in a keyed order (Label Studio
+    shows tasks in the order they were imported; file order could follow strata).
 
     Returns a list of ``{"data": {"ref", "image_a", "image_b"}}``.
     """
-    pairs = study.read_pairs()
-    refs = task_refs(study, "pairs", pairs["pair_id"])
-    return [{"data": {"ref": ref, "image_a": url(row.image_a), "image_b": url(row.image_b)}}
-            for ref, row in zip(refs, pairs.itertuples(index=False))]
+    pairs = {row.pair_id: row for row in study.read_pairs().itertuples(index=False)}
+    refs = {pair_id: ref for ref, pair_id in task_refs(study, "pairs", pairs).items()}
+    order = study_blinder(study.root).order(LABEL_STUDIO, "pairs", pairs)
+    return [{"data": {"ref": refs[p], "image_a": url(pairs[p].image_a), "image_b": url(pairs[p].image_b)}}
+            for p in order]
 
 
 # --- matching sets, descriptions and the key ---------------------------------
@@ -203,8 +235,8 @@ def matching_key(study: Study, clustering_id: str, n_terms: int | None = N_TERMS
     Descriptions are the keywords, or the names (``names.csv``) when the sets
     were sampled with ``--descriptions names`` only (see
     :func:`annotate.samples.description_kinds`).
-    Each set gets every cluster's description in its own random order, seeded
-    by the study seed, the clustering id and the set id (stable across runs).
+    Each set gets every cluster's description in its own order, keyed by the
+    study's blinding key, the clustering id and the set id (stable across runs).
     An existing key file is kept for the sets it already has, so tasks already in
     Label Studio keep their meaning; new sets are added.
     """
@@ -231,11 +263,11 @@ def matching_key(study: Study, clustering_id: str, n_terms: int | None = N_TERMS
             raise UserError(f"{path}: not a matching key written by semclust ({exc}); "
                             "move it away only if no tasks were pushed with it") from None
     clusters = sorted(descriptions)
+    blinder = study_blinder(study.root)
     for set_id in sets["set_id"]:
         if set_id in key["sets"]:
             continue
-        order = list(clusters)
-        random.Random(f"{study.seed}|{clustering_id}|{set_id}").shuffle(order)
+        order = blinder.order(LABEL_STUDIO, ("options", clustering_id, set_id), clusters)
         key["sets"][set_id] = [[letter, c, descriptions[c]]
                                for letter, c in zip(letters(len(order)), order)]
     return key
@@ -257,7 +289,7 @@ def set_size(study: Study, clustering_id: str) -> int:
 
 
 def set_tasks(study: Study, clustering_id: str, url: Callable[[str], str], key: dict) -> list[dict]:
-    """One task per matching set, in a seeded random order (so one cluster's sets are not adjacent).
+    """One task per matching set, in a keyed order (so one cluster's sets are not adjacent).
 
     Returns ``{"data": {"ref", "image_0", ..., "options": [{"value": "A: terms"}, ...]}}``;
     a set smaller than the largest gets empty strings for its missing images.
@@ -272,8 +304,9 @@ def set_tasks(study: Study, clustering_id: str, url: Callable[[str], str], key: 
         data.update({f"image_{i}": url(ids[i]) if i < len(ids) else "" for i in range(n)})
         data["options"] = [{"value": f"{letter}: {text}"} for letter, _, text in key["sets"][row.set_id]]
         tasks.append({"data": data})
-    random.Random(f"{study.seed}|{clustering_id}|order").shuffle(tasks)
-    return tasks
+    ranks = {ref: k for k, ref in enumerate(study_blinder(study.root).order(LABEL_STUDIO, ("sets", clustering_id),
+                                                                            refs))}
+    return sorted(tasks, key=lambda task: ranks[task["data"]["ref"]])
 
 
 # --- the offline export -------------------------------------------------------
@@ -400,7 +433,7 @@ def ratings_from_export(study: Study, export: list[dict], emails: dict[int, str]
     ``report["incomplete"]``).
     """
     pairs = study.read_pairs()
-    refs = task_refs(study, "pairs", pairs["pair_id"])
+    refs = known_task_refs(study, "pairs", pairs["pair_id"])
     phases = dict(zip(pairs["pair_id"], pairs["phase"]))
     answers, report = answered(export, refs, emails, "samples/pairs.csv")
     rows, comments, report["incomplete"] = [], [], 0
@@ -427,7 +460,7 @@ def matches_from_export(study: Study, clustering_id: str, export: list[dict],
     the set's entry in the matching ``key``.
     """
     sets = study.read_sets(clustering_id)
-    refs = task_refs(study, f"sets:{clustering_id}", sets["set_id"])
+    refs = known_task_refs(study, f"sets:{clustering_id}", sets["set_id"])
     answers, report = answered(export, refs, emails, f"samples/sets/{clustering_id}.csv")
     rows, report["incomplete"] = [], 0
     for set_id, coder, ann in answers:

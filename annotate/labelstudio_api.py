@@ -150,7 +150,8 @@ def push(client, study: Study, task: str, clustering_id: str | None,
                                              description=_description(task))
     if local_files_folder is not None:
         ensure_local_storage(client, project.id, local_files_folder)
-    existing = _task_refs(client, project.id)
+    aliases = ls.ref_aliases(study, task, clustering_id)  # tasks pushed before blinding keys
+    existing = {aliases.get(ref, ref): task_id for ref, task_id in _task_refs(client, project.id).items()}
     ours = {t["data"]["ref"] for t in tasks}
     strangers = [r for r in existing if r not in ours]
     if strangers:

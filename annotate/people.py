@@ -26,10 +26,12 @@ from pathlib import Path
 
 from semclust.annotate import db
 from semclust.pipeline.study import UserError, now_iso
+from semclust.vocabulary import SIMULATED_PREFIX
 
 ROLES = ("coder", "evaluator", "admin")
 CONSENSUS_NAME = "consensus"  # the coder name of consensus scores in exports: not a person
 SESSION_LIFETIME_S = 60 * 86400  # a session (and its cookie) lasts 60 days unless ended earlier
+MAX_SESSIONS_PER_PERSON = 10     # a new login beyond this ends the person's oldest running session
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
 
 
@@ -49,6 +51,9 @@ def check_name(name: str) -> str:
         raise UserError(f"invalid person name {name!r}: use 1-64 letters, digits, spaces and . _ -")
     if name.lower() == CONSENSUS_NAME:
         raise UserError(f"the name {name!r} is reserved for consensus scores")
+    if name.lower().startswith(SIMULATED_PREFIX):
+        raise UserError(f"invalid person name {name!r}: names starting with {SIMULATED_PREFIX!r} are reserved "
+                        "for simulated raters (`semclust simulate`)")
     return name
 
 
@@ -126,12 +131,19 @@ def start_session(conn: sqlite3.Connection, person_id: int, lifetime_s: int = SE
     """Start a session of ``person_id`` lasting ``lifetime_s`` seconds; return its id.
 
     The id (256 random bits) is returned once, for the cookie; the database keeps its SHA-256.
+    A person keeps at most :data:`MAX_SESSIONS_PER_PERSON` running sessions: the
+    oldest beyond that are ended in the same transaction (a leaked link cannot
+    pile up sessions).
     """
     session_id = secrets.token_urlsafe(32)
     now = _dt.datetime.now(_dt.timezone.utc)
     with db.transaction(conn):
         conn.execute("INSERT INTO sessions (id_hash, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                      (hash_token(session_id), person_id, _iso(now), _iso(now + _dt.timedelta(seconds=lifetime_s))))
+        conn.execute(
+            "UPDATE sessions SET ended_at = ? WHERE rowid IN (SELECT rowid FROM sessions WHERE person_id = ? "
+            "AND ended_at IS NULL AND expires_at > ? ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)",
+            (_iso(now), person_id, _iso(now), MAX_SESSIONS_PER_PERSON))
     return session_id
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.pipeline.study import Study, UserError, read_csv
+from semclust.spreadsheet import restore_frame
 from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, NOISE, ROUNDS, SCALE_POINTS
 
 RATING_REQUIRED = ["item_id", "coder", "dimension", "score"]
@@ -90,7 +91,7 @@ def _int_column(frame: pd.DataFrame, column: str, default: str, allow_missing=Fa
 # --- readers ----------------------------------------------------------------
 def _read(path, required: Sequence[str], dtype: dict) -> pd.DataFrame:
     path = Path(path)
-    return number_rows(read_csv(path, required, dtype=dtype), path.name)
+    return number_rows(restore_frame(read_csv(path, required, dtype=dtype)), path.name)
 
 
 def read_ratings(path) -> pd.DataFrame:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from semclust.spreadsheet import write_export_csv
+
 P_BOUNDS = (0.001, 0.01, 0.05)
 
 
@@ -173,7 +175,7 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str, caption: str) -> d
     Returns ``{"name", "caption", "columns", "rows", "csv", "tex"}`` for the page.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(folder / f"{name}.csv", index=False)
+    write_export_csv(folder / f"{name}.csv", frame)
     latex = frame.astype(str).to_latex(index=False, caption=_tex_escape(caption),
                                        label=f"tab:{name}", escape=True)
     latex = latex.replace("< .", "$<$ .")  # "<" in text mode is a "¡" in LaTeX's default encoding

@@ -40,9 +40,7 @@ from semclust.pipeline.study import (
     now_iso,
     read_csv,
 )
-from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS
-
-SIMULATED_PREFIX = "sim-"
+from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS, SIMULATED_PREFIX
 
 
 def real_people(path: Path, column: str) -> list[str]:

@@ -80,3 +80,6 @@ def scale_text(score: int) -> str:
     if score not in SCALE:
         raise ValueError(f"score {score!r} is not on the scale {sorted(SCALE)}")
     return f"{score} - {SCALE[score]['label']}"
+
+#: Names of simulated raters (``semclust simulate``) start with this; no person may be named so.
+SIMULATED_PREFIX = "sim-"

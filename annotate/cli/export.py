@@ -10,10 +10,13 @@ import click
 # What SQLite says about a file that is not (or no longer) a whole database.
 @click.command("export")
 @click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the four files into this folder instead of STUDY/exports/ (a read-only study "
+                   "can be exported so).")
 @click.option("--force", is_flag=True,
               help="Overwrite export files even if they hold rows the database never recorded "
                    "(e.g. ratings pulled from Label Studio into exports/ratings.csv).")
-def export(study_dir, force):
+def export(study_dir, to, force):
     """Write the latest answers of STUDY/annotations.sqlite to STUDY/exports/.
 
     ratings.csv: item_id, coder, dimension, score, round, phase, created_at,
@@ -32,6 +35,7 @@ def export(study_dir, force):
     \b
     Example:
       semclust export --study studies/demo
+      semclust export --study /mnt/archive/study --to ./exports-copy
     """
     from semclust.annotate.db import check_database, database_error
     from semclust.annotate.export import export_study
@@ -40,7 +44,7 @@ def export(study_dir, force):
     study = Study.open(study_dir)
     check_database(study.annotations_db)
     try:
-        result = export_study(study, force=force)
+        result = export_study(study, force=force, to=to)
     except sqlite3.DatabaseError as exc:
         raise database_error(study.annotations_db, exc) from exc
     click.echo(f"wrote {result.n_ratings} ratings to {result.ratings}")

@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from semclust.extras import needs
-from semclust.pipeline.study import Study, atomic_write_csv
+from semclust.pipeline.study import Study
+from semclust.spreadsheet import write_export_csv
 
 _task = click.option("--task", "task", type=click.Choice(["pairs", "sets"]), required=True,
                      help="pairs: rate samples/pairs.csv; sets: match samples/sets/<clustering>.csv.")
@@ -130,12 +131,12 @@ def pull_command(study_dir, task, clustering_id, url, api_key_env, project_id, o
     frames, report = api.pull(client, study, task, clustering_id, project_id)
     name = "ratings" if task == "pairs" else "matches"
     out = Path(out_path) if out_path else study.exports_dir / f"labelstudio-{name}.csv"
-    atomic_write_csv(out, frames[name])
+    write_export_csv(out, frames[name])
     click.echo(f"project {report['project']}: {report['tasks']} task(s), {report['annotations']} "
                f"annotation(s) -> {len(frames[name])} {name} row(s) in {out}")
     if len(frames.get("comments", ())):
         comments = out.with_name(out.stem + "-comments.csv")
-        atomic_write_csv(comments, frames["comments"])
+        write_export_csv(comments, frames["comments"])
         click.echo(f"{len(frames['comments'])} comment(s) in {comments}")
     if report["skipped"]:
         who = ", ".join(f"{item} by {coder}" for item, coder in report["skipped"][:10])

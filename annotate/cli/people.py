@@ -111,7 +111,7 @@ def list_(study_dir):
     from semclust.pipeline.study import Study
 
     study = Study.open(study_dir)
-    with db.opened(study.annotations_db) as conn:
+    with db.opened_for_reading(study.annotations_db) as conn:  # works on a read-only study
         rows = list_people(conn)
     if not rows:
         click.echo("nobody yet: add people with `semclust people add NAME --role ROLE`")

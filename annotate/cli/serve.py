@@ -123,6 +123,8 @@ def serve(study_dir, host, port, threads, images_only, connection_limit, channel
     logging.basicConfig()  # waitress reports overload and errors through logging, as waitress.serve does
     try:
         server = create_server(app, host=host, port=port, threads=threads, ident="semclust",
+                               # refuse big bodies while reading them, not after spooling them to disk
+                               max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
                                connection_limit=connection_limit, channel_timeout=channel_timeout,
                                # idle connections are looked for this often (waitress: every 30 s)
                                cleanup_interval=max(1, min(30, channel_timeout // 3)),
@@ -139,6 +141,10 @@ def serve(study_dir, host, port, threads, images_only, connection_limit, channel
     bound = getattr(server, "effective_port", port)  # the real port when --port 0; several sockets: as asked
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"serving {what} of {app.config['STUDY']} on http://{shown}:{bound}/ (Ctrl-C to stop)")
+    if not images_only and not app.config["SESSION_COOKIE_SECURE"]:
+        click.echo(f"note: browsers send this app's login cookie to every service on {host}, whatever its "
+                   "port, and any of them can set one: serve the study under its own host name (or HTTPS "
+                   "with --secure-cookies); docs/annotation.md, Security model", err=True)
     server.run()
 
 

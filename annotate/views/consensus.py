@@ -16,7 +16,7 @@ from flask import Blueprint, abort, g, jsonify, redirect, render_template, reque
 from semclust.annotate import answers
 from semclust.annotate.auth import db_conn, require_role
 from semclust.annotate.keymap import key_map
-from semclust.annotate.views import catalog, study
+from semclust.annotate.views import brief, catalog, json_body, study
 from semclust.vocabulary import CONSENSUS_ROUND, DIMENSION_NAMES, SCALE_POINTS
 
 bp = Blueprint("consensus", __name__, url_prefix="/consensus")
@@ -59,7 +59,7 @@ def disagreements():
     if phase is not None and phase not in phases:
         abort(400, f"unknown phase {phase!r}")
     unresolved_only = request.args.get("unresolved") == "1"
-    cards = consensus_cards([p["pair_id"] for p in cat.pair_queue([phase])] if phase else [])
+    cards = consensus_cards([p["pair_id"] for p in cat.phase_pairs(phase)] if phase else [])
     shown = [c for c in cards if not (unresolved_only and c["resolved"])]
     return render_template("consensus/list.html", phases=phases, phase=phase, cards=shown,
                            n_pairs=len(cards), open_pairs=sum(not c["resolved"] for c in cards),
@@ -73,19 +73,24 @@ def wants_json() -> bool:
 @bp.post("/record")
 @require_role("admin")
 def record():
-    form = request.get_json(silent=True) if request.is_json else request.form
+    if request.is_json:
+        form, why = json_body()
+        if why:
+            return jsonify({"ok": False, "error": why}), 400
+    else:
+        form = request.form
     form = form if isinstance(form, dict) or hasattr(form, "get") else {}
     pair = catalog().pair_index().get(str(form.get("pair_id", "")))
     dimension, score = form.get("dimension"), str(form.get("score", ""))
     problem = None
     if pair is None:
-        problem = f"unknown pair {form.get('pair_id')!r}"
+        problem = f"unknown pair {brief(form.get('pair_id'))}"
     elif pair["phase"] not in answers.ever_opened_phases(db_conn()):
         problem = f"phase {pair['phase']!r} was never opened: there is nothing to agree on"
     elif dimension not in DIMENSION_NAMES:
-        problem = f"unknown dimension {dimension!r}"
+        problem = f"unknown dimension {brief(dimension)}"
     elif score not in {str(s) for s in SCALE_POINTS}:
-        problem = f"score must be one of {list(SCALE_POINTS)} (got {score!r})"
+        problem = f"score must be one of {list(SCALE_POINTS)} (got {brief(score)})"
     if problem:
         if wants_json():
             return jsonify({"ok": False, "error": problem}), 400

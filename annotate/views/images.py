@@ -7,7 +7,9 @@ followed) lies inside the resolved image root: a symlink in the image root
 pointing elsewhere (``/etc/passwd``, another study's database) is 404, as is
 every unknown, unreadable or missing image. Responses name no file, neither
 in a ``Content-Disposition`` header nor through the ETag (file names can
-reveal a source account or theme to a blinded coder). In the full
+reveal a source account or theme to a blinded coder), and carry neither an
+ETag nor ``Last-Modified`` (file times can hint that images share a
+source). In the full
 app a login is required; with ``--images-only`` (for Label Studio) it is not.
 """
 from __future__ import annotations
@@ -30,9 +32,10 @@ def image(image_id: str):
     path = servable_path(image_id)
     if path is None:
         abort(404)
-    stat = path.stat()  # the default ETag would hash the file's path: use size and time only
-    response = send_file(path, max_age=MAX_AGE_S, conditional=True,
-                         etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+    # no ETag and no Last-Modified: the default ETag hashes the file's path, and file times can
+    # hint that images share a source (downloaded together); the id is immutable anyway
+    response = send_file(path, max_age=MAX_AGE_S, conditional=False, etag=False)
+    response.headers.pop("Last-Modified", None)
     response.headers.pop("Content-Disposition", None)  # it would carry the original file name
     response.headers["Cache-Control"] = f"private, max-age={MAX_AGE_S}, immutable"
     return response

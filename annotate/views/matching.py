@@ -5,17 +5,18 @@ or names where the sets were sampled with ``--descriptions names``) of every
 cluster of the set's clustering labelled A, B, C... in an order random per set
 and evaluator (stable across visits); under both kinds each set is an item per
 kind, and every answer records the kind it was given under. Items are
-addressed by an opaque key; neither clustering, set nor cluster ids reach the
-browser.
+addressed by per-evaluator item ids (:mod:`semclust.annotate.blinding`); neither
+clustering, set nor cluster ids reach the browser.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, g, jsonify, render_template, url_for
 
 from semclust.annotate import answers
 from semclust.annotate.auth import db_conn, require_role
+from semclust.annotate.blinding import is_item_id
 from semclust.annotate.items import MatchItem
-from semclust.annotate.views import bad_request, catalog
+from semclust.annotate.views import bad_request, blinder, brief, catalog, json_body
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -23,7 +24,7 @@ bp = Blueprint("matching", __name__, url_prefix="/matching")
 def evaluator_items(person: str) -> list[MatchItem]:
     """The evaluator's matching items, clusterings in name order."""
     open_now = sorted(answers.open_clusterings(db_conn()))
-    return catalog().match_queue(open_now, person, current_app.config["SECRET_KEY"])
+    return catalog().match_queue(open_now, person, blinder())
 
 
 def evaluator_state(person_id: int, person: str) -> dict:
@@ -54,15 +55,16 @@ def state():
 @bp.post("/answer")
 @require_role("evaluator")
 def answer():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return bad_request("expected a JSON object")
-    item = next((i for i in evaluator_items(g.person["name"]) if i.key == body.get("item")), None)
+    body, why = json_body()
+    if why or not isinstance(body, dict):
+        return bad_request(why or "expected a JSON object")
+    key = body.get("item")
+    item = next((i for i in evaluator_items(g.person["name"]) if i.key == key), None) if is_item_id(key) else None
     if item is None:
-        return bad_request(f"unknown item {body.get('item')!r}")
+        return bad_request(f"unknown item {brief(key)}")
     option = next((o for o in item.options if o[0] == body.get("choice")), None)
     if option is None:
-        return bad_request(f"choice must be one of the option labels (got {body.get('choice')!r})")
+        return bad_request(f"choice must be one of the option labels (got {brief(body.get('choice'))})")
     row = answers.record_match(db_conn(), g.person["id"], item.clustering, item.set_id, option[1], option[0],
                                item.descriptions)
     return jsonify({"ok": True, "ids": [row]})

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     g,
     jsonify,
     redirect,
@@ -27,9 +26,10 @@ from flask import (
 
 from semclust.annotate import answers, checks
 from semclust.annotate.auth import db_conn, require_role
+from semclust.annotate.blinding import is_item_id
 from semclust.annotate.instructions import practice_pairs, render_instructions
 from semclust.annotate.keymap import key_map
-from semclust.annotate.views import bad_request, catalog, study
+from semclust.annotate.views import bad_request, blinder, brief, catalog, json_body, study
 from semclust.vocabulary import DIMENSION_NAMES, SCALE_POINTS
 
 bp = Blueprint("pairs", __name__, url_prefix="/pairs")
@@ -44,9 +44,15 @@ def _item(key: str, image_a: str, image_b: str, answer) -> dict:
 
 
 def person_checks(person: str) -> dict[str, dict]:
-    """The coder's opaque check keys -> active check rows."""
-    secret = current_app.config["SECRET_KEY"]
-    return {checks.check_key(secret, person, c["id"]): c for c in checks.list_checks(db_conn())}
+    """The coder's check item ids -> active check rows."""
+    return {checks.check_key(blinder(), person, c["id"]): c for c in checks.list_checks(db_conn())}
+
+
+def person_pairs(person: str) -> dict[str, dict]:
+    """The coder's pair item ids -> pairs of the open phases (with ``item_id``)."""
+    cat = catalog()
+    open_now = answers.open_phases(db_conn())
+    return {p["item_id"]: p for p in cat.pair_queue([p for p in cat.phases() if p in open_now], person, blinder())}
 
 
 def coder_state(person_id: int, person: str, practice: bool = False) -> dict:
@@ -56,18 +62,15 @@ def coder_state(person_id: int, person: str, practice: bool = False) -> dict:
     With ``practice``, the study's practice pairs come first (``practice: true``,
     never submitted) and the queue starts with them.
     """
-    cat = catalog()
-    open_now = answers.open_phases(db_conn())
-    queue = cat.pair_queue([p for p in cat.phases() if p in open_now])
+    queue = person_pairs(person).values()
     given = answers.latest_pair_answers(db_conn(), person_id)
-    items = [_item(p["pair_id"], p["image_a"], p["image_b"], given.get(p["pair_id"])) for p in queue]
+    items = [_item(p["item_id"], p["image_a"], p["image_b"], given.get(p["pair_id"])) for p in queue]
     if items:
-        secret = current_app.config["SECRET_KEY"]
         check_answers = checks.latest_answers(db_conn(), person_id)
-        for offset, (position, check) in enumerate(checks.positions(secret, person, checks.list_checks(db_conn()),
-                                                                    len(items))):
+        placed = checks.positions(blinder(), person, checks.list_checks(db_conn()), len(items))
+        for offset, (position, check) in enumerate(placed):
             items.insert(min(position + offset, len(items)),
-                         _item(checks.check_key(secret, person, check["id"]), check["image_a"], check["image_b"],
+                         _item(checks.check_key(blinder(), person, check["id"]), check["image_a"], check["image_b"],
                                check_answers.get(check["id"])))
     start = next((i for i, item in enumerate(items) if item["answer"] is None), len(items))
     if practice:
@@ -117,11 +120,11 @@ def parse_answer(body) -> tuple[dict | None, str]:
     """
     if not isinstance(body, dict):
         return None, "expected a JSON object"
-    key = body.get("pair_id") if isinstance(body.get("pair_id"), str) else None
+    key = body.get("pair_id") if is_item_id(body.get("pair_id")) else None
     check = person_checks(g.person["name"]).get(key) if key else None
-    pair = catalog().pair_index().get(key) if key and check is None else None
-    if check is None and (pair is None or pair["phase"] not in answers.open_phases(db_conn())):
-        return None, f"unknown pair {body.get('pair_id')!r} (not in an open phase)"
+    pair = person_pairs(g.person["name"]).get(key) if key and check is None else None
+    if check is None and pair is None:
+        return None, f"unknown pair {brief(body.get('pair_id'))} (not in an open phase)"
     cannot = body.get("cannot_judge", False)
     comment = body.get("comment", "")
     seconds = body.get("seconds_on_item")
@@ -149,7 +152,8 @@ def parse_answer(body) -> tuple[dict | None, str]:
 @bp.post("/answer")
 @require_role("coder")
 def answer():
-    parsed, why = parse_answer(request.get_json(silent=True))
+    body, why = json_body()
+    parsed, why = parse_answer(body) if not why else (None, why)
     if parsed is None:
         return bad_request(why)
     if parsed["check"] is not None:

@@ -48,12 +48,13 @@ def crosstab(study_path, clustering, labels_ref, as_json):
       semclust crosstab --study S --clustering A --labels clustering:B --json
     """
     from semclust.evaluation.crosstab import crosstab_study, profile_file_name
-    from semclust.pipeline.study import Study, atomic_write_csv
+    from semclust.pipeline.study import Study
+    from semclust.spreadsheet import write_export_csv
 
     study = Study.open(study_path)
     result = crosstab_study(study, clustering, labels_ref)
     out = study.clustering_dir(clustering) / profile_file_name(**result["labels"])
-    atomic_write_csv(out, result["profile"])
+    write_export_csv(out, result["profile"])
     if as_json:
         profile = json.loads(result["profile"].to_json(orient="records"))
         echo_json({**result, "profile": profile, "file": str(out)})

@@ -57,14 +57,15 @@ def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, forc
         simulate_matches,
         simulate_ratings,
     )
-    from semclust.pipeline.study import Study, atomic_write_csv
+    from semclust.pipeline.study import Study
+    from semclust.spreadsheet import write_export_csv
 
     study = Study.open(study_dir)
     seed = study.seed if seed is None else seed
     theme = load_themes(study, truth) if truth else read_truth(study, _default_truth(study))
     _guard(study.ratings_csv, "coder", force)
     ratings = simulate_ratings(study.read_pairs(), theme, n_coders=coders, noise=noise, seed=seed)
-    atomic_write_csv(study.ratings_csv, ratings)
+    write_export_csv(study.ratings_csv, ratings)
     click.echo(f"wrote {len(ratings)} simulated ratings ({ratings['item_id'].nunique()} pairs, "
                f"{coders} coders) to {study.ratings_csv}")
     with_sets = study.list_sets()
@@ -76,7 +77,7 @@ def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, forc
     _guard(study.matches_csv, "evaluator", force)
     matches = simulate_matches(study.read_sets(clustering), study.read_labels(clustering), theme,
                                n_evaluators=evaluators, noise=noise, seed=seed)
-    atomic_write_csv(study.matches_csv, matches)
+    write_export_csv(study.matches_csv, matches)
     click.echo(f"wrote {len(matches)} simulated matches ({matches['set_id'].nunique()} sets of "
                f"{clustering}, {evaluators} evaluators) to {study.matches_csv}")
 

@@ -58,7 +58,7 @@ class Stepper {
   progress() {
     const n = this.items.length, k = this.answered();
     document.getElementById("progress-bar").style.width = n ? `${(100 * k) / n}%` : "0";
-    document.getElementById("progress-text").textContent =
+    document.getElementById("progress-text").textContent = !n ? "nothing open yet" :
       this.index < n ? `item ${this.index + 1} of ${n} · ${k} answered` : `${k} of ${n} answered`;
   }
   async show(index, t0) {

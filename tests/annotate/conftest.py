@@ -12,7 +12,7 @@ import pytest
 
 from semclust.pipeline.study import Study
 from support import app_study, labelstudio_server
-from support.app_study import AppStudy, csrf_from
+from support.app_study import AppStudy, blinded, csrf_from, sign_in
 
 
 # --- the rating app ---------------------------------------------------------------------
@@ -49,13 +49,15 @@ def app(env, jinja_cache):
 
 @pytest.fixture
 def login(app, env):
-    """``login(name)`` -> a test client logged in as that person, with ``.csrf`` set."""
+    """``login(name)`` -> a test client logged in as that person, with ``.csrf`` set and
+    ``.item(kind, *ref)`` giving the item ids this person is shown (:func:`support.app_study.blinded`)."""
     def do(name: str):
         client = app.test_client()
-        response = client.get(f"/login/{env.tokens[name]}")
+        response = sign_in(client, env.tokens[name])
         assert response.status_code == 302, response.status_code
         page = client.get("/", follow_redirects=True)
         client.csrf = csrf_from(page.get_data(as_text=True))
+        client.person, client.item = name, blinded(app, name)
         return client
     return do
 

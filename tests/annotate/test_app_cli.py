@@ -16,7 +16,7 @@ from semclust.annotate import db
 from semclust.annotate.export import export_study
 from semclust.annotate.people import hash_token
 from semclust.pipeline.study import MATCH_COLUMNS, RATING_COLUMNS
-from support.app_study import db_rows, free_port, open_phase, rate
+from support.app_study import db_rows, free_port, open_phase, rate, sign_in
 
 REPO = Path(__file__).resolve().parents[2]
 REPO_SEMCLUST = [sys.executable, "-m", "semclust"]
@@ -33,7 +33,7 @@ def test_people_add_prints_a_working_link_and_stores_only_the_hash(run_cli, env,
                                                        "annotations.sqlite-wal").exists() else b"")
     assert token.encode() not in raw
     assert db_rows(env.study, "SELECT token_hash FROM people WHERE name = 'Dana'") == [{"token_hash": hash_token(token)}]
-    response = app.test_client().get(f"/login/{token}")
+    response = sign_in(app.test_client(), token)
     assert response.status_code == 302 and response.location.endswith("/pairs/")
 
 
@@ -61,8 +61,8 @@ def test_people_link_replaces_the_old_token(run_cli, env, app):
     result = run_cli("people", "link", "cora", "--study", env.study.root, "--base-url", "http://h:1")
     assert result.exit_code == 0 and "http://h:1/login/" in result.stdout
     client = app.test_client()
-    assert client.get(f"/login/{env.tokens['cora']}").status_code == 403
-    assert client.get(f"/login/{result.stdout.split('/login/')[1].strip()}").status_code == 302
+    assert sign_in(client, env.tokens['cora']).status_code == 403
+    assert sign_in(client, result.stdout.split('/login/')[1].strip()).status_code == 302
     assert run_cli("people", "link", "nobody", "--study", env.study.root).exit_code == 2
 
 

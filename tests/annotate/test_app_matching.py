@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from semclust.annotate.blinding import Blinder
 from semclust.annotate.items import option_labels, option_order
 from support.app_study import CLUSTERING, db_rows, open_matching, post_json
 
@@ -35,11 +36,13 @@ def test_option_labels_run_a_to_z_then_aa():
 
 
 def test_option_order_is_stable_per_evaluator_and_varies_between_sets():
-    clusters = list(range(12))
-    assert option_order(clusters, "c", "s1", "eve") == option_order(clusters, "c", "s1", "eve")
-    orders = {tuple(option_order(clusters, "c", f"s{i}", "eve")) for i in range(10)}
+    blinder, clusters = Blinder("k" * 32), list(range(12))
+    order = option_order(blinder, clusters, "c", "s1", "keywords", "eve")
+    assert order == option_order(Blinder("k" * 32), clusters, "c", "s1", "keywords", "eve")
+    orders = {tuple(option_order(blinder, clusters, "c", f"s{i}", "keywords", "eve")) for i in range(10)}
     assert len(orders) > 5
-    assert sorted(option_order(clusters, "c", "s1", "evan")) == clusters
+    assert sorted(option_order(blinder, clusters, "c", "s1", "keywords", "evan")) == clusters
+    assert option_order(Blinder("q" * 32), clusters, "c", "s1", "keywords", "eve") != order  # another key
 
 
 def test_evaluator_sees_sets_only_once_matching_is_opened(login, admin):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.app_study import CLUSTERING, db_rows, open_phase, post_json, rate
+from support.app_study import CLUSTERING, db_rows, open_phase, pairs_shown, post_json, rate, sign_in
 
 
 @pytest.fixture
@@ -20,9 +20,9 @@ def count_ratings(env) -> int:
 
 def test_login_link_sets_session_and_sends_coder_to_pairs(app, env):
     client = app.test_client()
-    response = client.get(f"/login/{env.tokens['cora']}")
+    response = sign_in(client, env.tokens['cora'])
     assert response.status_code == 302 and response.location.endswith("/pairs/")
-    assert "session=" in response.headers["Set-Cookie"]
+    assert response.headers["Set-Cookie"].startswith(app.config["SESSION_COOKIE_NAME"] + "=")
     assert client.get("/pairs/").location.endswith("/pairs/instructions")  # before the first pair
     assert client.get("/pairs/instructions").status_code == 200
 
@@ -48,15 +48,16 @@ def test_pair_pages_are_403_for_other_roles(login, name):
     assert rate(client, "p001").status_code == 403
 
 
-def test_coder_sees_only_pairs_of_open_phases(login, admin):
+def test_coder_sees_only_pairs_of_open_phases_phase_by_phase(login, admin, env):
     coder = login("cora")
     assert coder.get("/pairs/state").json["items"] == []
     open_phase(admin, "1")
-    assert [i["pair_id"] for i in coder.get("/pairs/state").json["items"]] == ["p001", "p002", "p003", "p004"]
+    assert sorted(pairs_shown(coder, env.pairs)) == ["p001", "p002", "p003", "p004"]
     open_phase(admin, "2")
-    assert len(coder.get("/pairs/state").json["items"]) == 6
+    shown = pairs_shown(coder, env.pairs)
+    assert sorted(shown[:4]) == ["p001", "p002", "p003", "p004"] and sorted(shown[4:]) == ["p005", "p006"]
     open_phase(admin, "1", "close")
-    assert [i["pair_id"] for i in coder.get("/pairs/state").json["items"]] == ["p005", "p006"]
+    assert sorted(pairs_shown(coder, env.pairs)) == ["p005", "p006"]
 
 
 def test_rating_is_on_disk_when_acknowledged(coder, env):
@@ -104,18 +105,20 @@ def test_answer_without_csrf_token_is_400_and_writes_nothing(coder, env):
 
 
 def test_cannot_judge_stores_empty_scores_with_comment(coder, env):
-    response = post_json(coder, "/pairs/answer", {"pair_id": "p001", "cannot_judge": True,
+    response = post_json(coder, "/pairs/answer", {"pair_id": coder.item("pair", "p001"), "cannot_judge": True,
                                                   "comment": "left image does not load"})
     assert response.status_code == 200
     rows = db_rows(env.study, "SELECT dimension, score, cannot_judge, comment FROM ratings")
     assert {r["dimension"] for r in rows} == {"denotative", "connotative"}
     assert all(r["score"] is None and r["cannot_judge"] == 1 for r in rows)
-    assert coder.get("/pairs/state").json["items"][0]["answer"]["cannot_judge"] is True
+    queue = pairs_shown(coder, env.pairs)
+    assert coder.get("/pairs/state").json["items"][queue.index("p001")]["answer"]["cannot_judge"] is True
 
 
-def test_resume_starts_at_first_unanswered_pair_after_new_login(coder, login):
-    rate(coder, "p001")
-    rate(coder, "p002")
+def test_resume_starts_at_first_unanswered_pair_after_new_login(coder, login, env):
+    queue = pairs_shown(coder, env.pairs)
+    rate(coder, queue[0])
+    rate(coder, queue[1])
     again = login("cora")  # a new browser: only the link, no old cookie
     state = again.get("/pairs/state").json
     assert state["start"] == 2
@@ -124,11 +127,12 @@ def test_resume_starts_at_first_unanswered_pair_after_new_login(coder, login):
 
 
 def test_edit_appends_submission_and_latest_counts(coder, env):
-    rate(coder, "p001", den=0, con=0)
-    rate(coder, "p002", den=1, con=1)
-    rate(coder, "p001", den=2, con=1)  # back to the first pair, changed
-    history = db_rows(env.study, "SELECT score FROM ratings WHERE pair_id = 'p001' AND dimension = 'denotative' "
-                                 "ORDER BY id")
+    first = pairs_shown(coder, env.pairs)[0]
+    rate(coder, first, den=0, con=0)
+    rate(coder, pairs_shown(coder, env.pairs)[1], den=1, con=1)
+    rate(coder, first, den=2, con=1)  # back to the first pair, changed
+    history = db_rows(env.study, "SELECT score FROM ratings WHERE pair_id = ? AND dimension = 'denotative' "
+                                 "ORDER BY id", (first,))
     assert [r["score"] for r in history] == [0, 2]
     answer = coder.get("/pairs/state").json["items"][0]["answer"]
     assert (answer["denotative"], answer["connotative"]) == (2, 1)
@@ -142,14 +146,15 @@ def test_coders_never_see_each_others_answers(coder, login):
 
 def test_pair_page_reveals_no_cluster_information(coder, env):
     html = coder.get("/pairs/").get_data(as_text=True)
-    assert "p001" in html and "/images/i0" in html
-    for secret in (CLUSTERING, "word0", "cluster", "stratum"):
+    assert coder.item("pair", "p001") in html and "/images/i0" in html
+    for secret in (CLUSTERING, "word0", "cluster", "stratum", "p001", "p002"):
         assert secret not in html
 
 
 def test_pair_page_preloads_next_images_and_documents_keys(coder):
     html = coder.get("/pairs/").get_data(as_text=True)
-    assert '<link rel="preload" as="image" href="/images/i0">' in html
+    first = coder.get("/pairs/state").json["items"][0]
+    assert f'<link rel="preload" as="image" href="{first["a"]}">' in html
     for text in ("Denotative similarity", "Connotative similarity", "cannot judge", "<kbd>Enter</kbd>",
                  "<kbd>Backspace</kbd>"):
         assert text in html

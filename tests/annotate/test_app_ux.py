@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from semclust.annotate.instructions import markdown_to_html
-from support.app_study import db_rows, open_phase, post_json, rate
+from support.app_study import db_rows, open_phase, post_json, rate, sign_in
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_keys_come_from_study_yaml(env, app, login, admin):
 
     app2 = create_app({"STUDY": env.study.root, "TESTING": True})
     client = app2.test_client()
-    client.get(f"/login/{env.tokens['cora']}")
+    sign_in(client, env.tokens['cora'])
     html = client.get("/pairs/instructions").get_data(as_text=True)
     assert "<kbd>A</kbd><kbd>S</kbd><kbd>F</kbd> denotative" in html and "<kbd>7</kbd>" in html
 
@@ -92,7 +92,8 @@ def test_consensus_records_by_json_and_filters_unresolved(login, admin, env):
     rate(cora, "p002", 0, 1, comment="left is a drawing")
     rate(colin, "p002", 2, 1)
     rate(cora, "p003", 0, 0)
-    post_json(colin, "/pairs/answer", {"pair_id": "p003", "cannot_judge": True, "comment": "image blank"})
+    post_json(colin, "/pairs/answer", {"pair_id": colin.item("pair", "p003"), "cannot_judge": True,
+                                       "comment": "image blank"})
     html = admin.get("/consensus/?phase=1").get_data(as_text=True)
     assert html.count('class="card consensus-pair') == 2
     assert "left is a drawing" in html and "(cannot judge, reason)</span>: image blank" in html

@@ -68,6 +68,20 @@ def answer_pair(page, keys: list[str], next_index: int) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def open_link(page, base: str, token: str) -> None:
+    """Open a personal link and press its sign-in button (the link alone signs nobody in)."""
+    page.goto(f"{base}/login/{token}")
+    page.click("button:has-text('Sign in as')")
+
+
+def coder_queue(env, person: str, phases=("1",)) -> list[str]:
+    """The pair ids of the open phases in the order ``person`` is shown them (keyed per coder)."""
+    from semclust.annotate.blinding import study_blinder
+    from semclust.annotate.items import Catalog
+
+    return [p["pair_id"] for p in Catalog(env.study).pair_queue(list(phases), person, study_blinder(env.study.root))]
+
+
 def latest(env, pair_id: str, dimension: str):
     rows = db_rows(env.study, "SELECT score FROM ratings WHERE pair_id = ? AND dimension = ? ORDER BY id",
                    (pair_id, dimension))
@@ -76,7 +90,7 @@ def latest(env, pair_id: str, dimension: str):
 
 def admin_opens_work(browser, base, env, out):
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    page.goto(f"{base}/login/{env.tokens['ada']}")
+    open_link(page, base, env.tokens["ada"])
     page.click("text=open phase 1")
     page.click("text=open matching")
     assert page.locator("text=close phase 1").count() == 1
@@ -87,7 +101,7 @@ def admin_opens_work(browser, base, env, out):
 def coder_session(browser, base, env, out) -> tuple[list[float], list[float]]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.goto(f"{base}/login/{env.tokens['cora']}")
+    open_link(page, base, env.tokens["cora"])
     page.wait_for_selector("#instructions")  # before the first pair: the study's instructions
     assert "Welcome" in page.inner_text("h1") and "Denotative similarity" in page.inner_text("#instructions")
     page.screenshot(path=str(out / "browser-instructions.png"), full_page=True)
@@ -107,10 +121,11 @@ def coder_session(browser, base, env, out) -> tuple[list[float], list[float]]:
     # the key is the score on the first dimension (0 1 2), Q W E on the second; each button shows its key
     assert page.inner_text('button[data-dimension="denotative"][data-score="0"] kbd') == "0"
     assert page.inner_text('button[data-dimension="connotative"][data-score="2"] kbd') == "E"
+    q = coder_queue(env, "cora")  # her pairs in her own order
     outside = [answer_pair(page, ["1", "e"], 1), answer_pair(page, ["0", "w"], 2),
                answer_pair(page, ["2", "q"], 3)]
-    assert latest(env, "p001", "denotative") == [1] and latest(env, "p001", "connotative") == [2]
-    assert latest(env, "p002", "connotative") == [1] and latest(env, "p003", "denotative") == [2]
+    assert latest(env, q[0], "denotative") == [1] and latest(env, q[0], "connotative") == [2]
+    assert latest(env, q[1], "connotative") == [1] and latest(env, q[2], "denotative") == [2]
 
     inside = page.evaluate("window.semclustTiming")
     page.reload()  # closing and coming back resumes at the first unanswered pair
@@ -121,14 +136,14 @@ def coder_session(browser, base, env, out) -> tuple[list[float], list[float]]:
     shown(page, 2)
     assert page.get_attribute('button[data-dimension="denotative"][data-score="2"]', "aria-pressed") == "true"
     outside.append(answer_pair(page, ["1"], 3))
-    assert latest(env, "p003", "denotative") == [2, 1]  # both submissions kept, the edit is the latest
+    assert latest(env, q[2], "denotative") == [2, 1]  # both submissions kept, the edit is the latest
 
     page.keyboard.press("c")  # cannot judge, with a comment typed after M
     page.keyboard.press("m")
     page.keyboard.type("right image is blank")
     outside.append(answer_pair(page, [], 4))
-    assert latest(env, "p004", "denotative") == [None]
-    assert db_rows(env.study, "SELECT comment FROM ratings WHERE pair_id = 'p004'")[0]["comment"] == \
+    assert latest(env, q[3], "denotative") == [None]
+    assert db_rows(env.study, "SELECT comment FROM ratings WHERE pair_id = ?", (q[3],))[0]["comment"] == \
         "right image is blank"
 
     for i in range(4, 7):
@@ -159,8 +174,11 @@ def coder_session(browser, base, env, out) -> tuple[list[float], list[float]]:
     start = page.evaluate("state.start")
     shown(page, start)
     keys = page.evaluate("state.items.map((it) => it.pair_id)")
-    (at,) = [i for i, key in enumerate(keys) if not key.startswith("p0")]  # where this coder meets it
-    assert len(keys) == 9 and at >= start  # p008 is still open, so the check lies ahead
+    from semclust.annotate.blinding import is_item_id, study_blinder
+    pair_keys = {study_blinder(env.study.root).item_id("cora", "pair", p) for p in q}
+    assert all(is_item_id(key) for key in keys)  # checks and pairs look alike
+    (at,) = [i for i, key in enumerate(keys) if key not in pair_keys]  # where this coder meets it
+    assert len(keys) == 9 and at >= start  # her last pair is still open, so the check lies ahead
     for i in range(start, at + 1):  # the check and any pair before it
         answer_pair(page, ["2", "e"], i + 1)
     rows = db_rows(env.study, "SELECT denotative, connotative FROM check_answers")
@@ -175,11 +193,19 @@ def consensus_session(browser, base, env, out) -> None:
     from semclust.annotate import answers, db
     conn = db.connect(env.study.annotations_db)
     colin = db_rows(env.study, "SELECT id FROM people WHERE name = 'colin'")[0]["id"]
-    answers.record_pair(conn, colin, "p001", "1", {"denotative": 2, "connotative": 0}, "looks staged")
-    answers.record_pair(conn, colin, "p002", "1", {"denotative": None, "connotative": None}, "left image blank")
+    def other_than_cora(pair_id: str) -> dict:  # colin disagrees with cora's latest on both dimensions
+        scores = {}
+        for dim in ("denotative", "connotative"):
+            cora = db_rows(env.study, "SELECT r.score FROM ratings r JOIN people p ON p.id = r.person_id "
+                                      "WHERE p.name = 'cora' AND r.pair_id = ? AND r.dimension = ? "
+                                      "ORDER BY r.id DESC LIMIT 1", (pair_id, dim))[0]["score"]
+            scores[dim] = 2 if cora is None else (cora + 1) % 3
+        return scores
+    answers.record_pair(conn, colin, "p001", "1", other_than_cora("p001"), "looks staged")
+    answers.record_pair(conn, colin, "p002", "1", other_than_cora("p002"), "left image blank")
     conn.close()
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    page.goto(f"{base}/login/{env.tokens['ada']}")
+    open_link(page, base, env.tokens["ada"])
     page.goto(f"{base}/consensus/?phase=1")
     cards = page.locator(".consensus-pair")
     assert cards.count() == 2  # one card per pair, both dimensions on it
@@ -201,7 +227,7 @@ def consensus_session(browser, base, env, out) -> None:
 
 def evaluator_session(browser, base, env, out) -> None:
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-    page.goto(f"{base}/login/{env.tokens['eve']}")
+    open_link(page, base, env.tokens["eve"])
     shown(page, 0)
     labels = page.locator("#options li b").all_inner_texts()
     assert labels == ["A", "B", "C"]

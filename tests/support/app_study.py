@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from semclust.annotate.blinding import blinding_key_path
 from semclust.annotate.people import add_person
 from semclust.pipeline.study import Study
 
+TEST_BLINDING_KEY = "0123456789abcdef" * 4
 COLOURS = ["#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#f39c12", "#16a085", "#7f8c8d", "#d35400"]
 CLUSTERING = "umap5-hdb50"
 
@@ -57,6 +59,8 @@ def make_study(root: Path, n_pairs_phase1: int = 4, n_pairs_phase2: int = 2, siz
                      "width": size[0], "height": size[1], "status": "ok", "error": ""})
     study = Study.create(root / "study", image_dir)
     study.write_images(pd.DataFrame(rows))
+    # a fixed blinding key: every test run sees the same (keyed) orders
+    blinding_key_path(study.root).write_text(TEST_BLINDING_KEY + "\n", encoding="ascii")
 
     n = len(COLOURS)
     combos = [(a, b) for a in range(n) for b in range(a + 1, n)]
@@ -80,6 +84,29 @@ def make_study(root: Path, n_pairs_phase1: int = 4, n_pairs_phase2: int = 2, siz
     people = {"ada": "admin", "cora": "coder", "colin": "coder", "eve": "evaluator", "evan": "evaluator"}
     tokens = {name: add_person(study.annotations_db, name, role) for name, role in people.items()}
     return AppStudy(study=study, tokens=tokens, pairs=pairs, sets=sets)
+
+
+def sign_in(client, token: str):
+    """Open a personal link and press its sign-in button; the POST's response (302 signed in,
+    403 refused). A link's GET only shows the confirmation page (or the invalid-link page)."""
+    page = client.get(f"/login/{token}")
+    if page.status_code != 200:
+        return page
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert match, "the confirmation page has no sign-in form"
+    return client.post(f"/login/{token}", data={"csrf_token": match.group(1)})
+
+
+def blinded(app, person: str):
+    """``item(kind, *ref)`` -> the item id ``person`` is shown for a pair, check or set of ``app``."""
+    blinder = app.extensions["semclust"]["blinder"]
+    return lambda kind, *ref: blinder.item_id(person, kind, *ref)
+
+
+def pairs_shown(client, pairs: pd.DataFrame) -> list[str]:
+    """The coder's queue (``/pairs/state``) as pair ids of ``pairs`` (other items keep their item id)."""
+    reverse = {client.item("pair", p): p for p in pairs["pair_id"]}
+    return [reverse.get(i["pair_id"], i["pair_id"]) for i in client.get("/pairs/state").json["items"]]
 
 
 def csrf_from(html: str) -> str:
@@ -113,7 +140,11 @@ def post_json(client, url: str, body) -> object:
 
 
 def rate(client, pair_id: str, den=1, con=2, **extra):
-    return post_json(client, "/pairs/answer", {"pair_id": pair_id, "denotative": den, "connotative": con, **extra})
+    """Rate a pair of ``samples/pairs.csv`` (its id is turned into the coder's item id) or an item id."""
+    from semclust.annotate.blinding import is_item_id
+
+    item = pair_id if is_item_id(pair_id) or not hasattr(client, "item") else client.item("pair", pair_id)
+    return post_json(client, "/pairs/answer", {"pair_id": item, "denotative": den, "connotative": con, **extra})
 
 
 def db_rows(study: Study, sql: str, params=()) -> list:
