@@ -86,10 +86,16 @@ class Client:
     def __init__(self, port: int, token: str):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookie = ""
-        self.request("GET", f"/login/{token}")
+        confirm = self.request("GET", f"/login/{token}")[1].decode()  # the link's page; its button signs in
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', confirm).group(1)
+        self.request("POST", f"/login/{token}", f"csrf_token={csrf}".encode(),
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+        instructions = self.request("GET", "/pairs/instructions")[1].decode()  # read before the first pair
+        self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', instructions).group(1)
+        self.request("POST", "/pairs/instructions", f"csrf_token={self.csrf}&practice=skip".encode(),
+                     {"Content-Type": "application/x-www-form-urlencoded"})
         page = self.request("GET", "/pairs/")[1].decode()
-        self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        self.pairs = re.findall(r'"pair_id": ?"(p\d+)"', page)
+        self.pairs = re.findall(r'"pair_id": ?"([0-9a-f]{20})"', page)  # this coder's item ids
 
     def request(self, method: str, url: str, body: bytes | None = None, headers: dict | None = None):
         headers = {**(headers or {}), **({"Cookie": self.cookie} if self.cookie else {})}
@@ -186,9 +192,15 @@ def run_load(port: int, tokens: list[str], duration: float, think_s: float, acke
 
 def check_acked(study: Study, acked: list) -> int:
     """Number of acknowledged submissions missing (or different) in the database."""
+    from semclust.annotate.blinding import study_blinder
+
     conn = sqlite3.connect(study.annotations_db)
+    names = [r[0] for r in conn.execute("SELECT name FROM people")]
+    blinder, pair_ids = study_blinder(study.root), study.read_pairs()["pair_id"]
+    pair_of = {blinder.item_id(name, "pair", p): p for name in names for p in pair_ids}  # item id -> pair
     rows = {r[0]: (r[1], r[2], r[3]) for r in conn.execute("SELECT id, pair_id, dimension, score FROM ratings")}
     conn.close()
+    acked = [(ids, pair_of.get(item), den, con) for ids, item, den, con in acked]
     lost = 0
     for (id_den, id_con), pair, den, con in acked:
         lost += rows.get(id_den) != (pair, "denotative", den) or rows.get(id_con) != (pair, "connotative", con)
