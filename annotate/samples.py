@@ -153,7 +153,13 @@ def draw_pairs(study: Study, n: int, phase: str | None = None, seed: int | None 
     The generator is :func:`make_rng` of ``(seed or study.seed, "pairs:<phase>")``.
     ``samples/pairs.json`` records how the phase was drawn.
     """
-    exclude_phases = list(exclude_phases)
+    with study.lock("samples", "the study's samples"):  # another `sample pairs` waits for this one
+        return _draw_pairs(study, n, phase, seed, list(exclude_phases), describer, stratify, same_fraction, force)
+
+
+def _draw_pairs(study: Study, n: int, phase: str | None, seed: int | None, exclude_phases: list[str],
+                describer: str | None, stratify: str | None, same_fraction: float | None,
+                force: bool) -> pd.DataFrame:
     original = _existing_pairs(study)
     existing, phase, banned = _phase_frame(original, phase, force, exclude_phases)
     describer = resolve_describer(study, describer)
@@ -264,6 +270,12 @@ def draw_sets(study: Study, clustering_id: str, per_cluster: int = 5, size: int 
     """
     if descriptions not in DESCRIPTION_KINDS:
         raise UserError(f"--descriptions must be one of {', '.join(DESCRIPTION_KINDS)}")
+    with study.lock("samples", "the study's samples"):
+        return _draw_sets(study, clustering_id, per_cluster, size, seed, force, descriptions)
+
+
+def _draw_sets(study: Study, clustering_id: str, per_cluster: int, size: int, seed: int | None, force: bool,
+               descriptions: str):
     labels = study.read_labels(clustering_id)
     path = study.sets_csv(clustering_id)
     ok = set(study.read_images(status="ok")["image_id"].astype(str))

@@ -13,6 +13,7 @@ than the one the server binds. Command-line options override the file.
 from __future__ import annotations
 
 from semclust.pipeline.study import Study, UserError
+from semclust.yamlfile import brief
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
@@ -28,12 +29,13 @@ def serve_settings(study: Study, host: str | None = None, port: int | None = Non
     if port is None:
         port = config.get("port", DEFAULT_PORT)
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise UserError(f"{study.config_path}: serve: port must be a number from 0 to 65535 (got {port!r})")
+            raise UserError(f"{study.config_path}: serve: port must be a number from 0 to 65535 "
+                            f"(got {brief(port)})")
     if base_url is None:
         base_url = config.get("base_url")
     if base_url is None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
         base_url = f"http://{shown}:{port}"
     if not str(base_url).startswith(("http://", "https://")):
-        raise UserError(f"base_url must start with http:// or https:// (got {base_url!r})")
+        raise UserError(f"base_url must start with http:// or https:// (got {brief(base_url)})")
     return {"host": host, "port": port, "base_url": str(base_url).rstrip("/")}

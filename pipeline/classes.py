@@ -38,10 +38,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from semclust.pipeline.study import Study, UserError, atomic_write_csv
 from semclust.vocabulary import DEFAULT_N_KEYWORDS, NOISE
+from semclust.yamlfile import brief
 
 #: Lowest difflib ratio for a close-string match of an answer to a name or alias.
 DEFAULT_CUTOFF = 0.8
@@ -84,9 +84,9 @@ def normalise(text: str) -> str:
 
 
 def _item_error(source: str, index: int, item, key: str | None, message: str) -> UserError:
-    label = f" ({item['name']!r})" if isinstance(item, dict) and isinstance(item.get("name"), str) \
-        else f" ({item!r})" if isinstance(item, str) else ""
-    where = f"item {index}{label}" + (f": key {key!r}" if key else "")
+    label = f" ({brief(item['name'])})" if isinstance(item, dict) and isinstance(item.get("name"), str) \
+        else f" ({brief(item)})" if isinstance(item, str) else ""
+    where = f"item {index}{label}" + (f": key {brief(key)}" if key else "")
     return UserError(f"{source}: {where}: {message}")
 
 
@@ -103,7 +103,7 @@ def parse_item(item, index: int, source: str) -> ClassSpec:
         return ClassSpec(name)
     if not isinstance(item, dict):
         raise _item_error(source, index, item, None,
-                          f"expected a name or a mapping with name/definition/aliases, got {item!r}")
+                          f"expected a name or a mapping with name/definition/aliases, got {brief(item)}")
     for key in item:
         if key not in _KEYS:
             raise _item_error(source, index, item, str(key), f"unknown key (known: {', '.join(_KEYS)})")
@@ -111,16 +111,16 @@ def parse_item(item, index: int, source: str) -> ClassSpec:
         raise _item_error(source, index, item, "name", "missing")
     name = _text(item["name"])
     if name is None:
-        raise _item_error(source, index, item, "name", f"expected a non-empty string, got {item['name']!r}")
+        raise _item_error(source, index, item, "name", f"expected a non-empty string, got {brief(item['name'])}")
     definition = item.get("definition")
     if definition is not None and _text(definition) is None:
         raise _item_error(source, index, item, "definition",
-                          f"expected a non-empty string, got {definition!r}")
+                          f"expected a non-empty string, got {brief(definition)}")
     aliases = item.get("aliases") or []
     if isinstance(aliases, str) or not isinstance(aliases, list) or \
             not all(_text(a) for a in aliases):
         raise _item_error(source, index, item, "aliases",
-                          f"expected a list of non-empty strings, got {item.get('aliases')!r}")
+                          f"expected a list of non-empty strings, got {brief(item.get('aliases'))}")
     return ClassSpec(name, _text(definition), tuple(a.strip() for a in aliases))
 
 
@@ -137,29 +137,24 @@ def check_classes(classes: list[ClassSpec], source: str = "classes") -> list[Cla
         for word in (cls.name, *cls.aliases):
             key = normalise(word)
             if not key:
-                raise UserError(f"{source}: item {i} ({cls.name!r}): {word!r} has no letters or digits")
+                raise UserError(f"{source}: item {i} ({brief(cls.name)}): {brief(word)} has no letters or digits")
             if key in NONE_ANSWERS:
-                raise UserError(f"{source}: item {i} ({cls.name!r}): {word!r} is reserved for "
+                raise UserError(f"{source}: item {i} ({brief(cls.name)}): {brief(word)} is reserved for "
                                 "answers that mean no class fits")
             if owner.get(key, i) != i:
                 j = owner[key]
-                raise UserError(f"{source}: item {i} ({cls.name!r}): {word!r} is also a name or "
-                                f"alias of item {j} ({classes[j - 1].name!r})")
+                raise UserError(f"{source}: item {i} ({brief(cls.name)}): {brief(word)} is also a name or "
+                                f"alias of item {j} ({brief(classes[j - 1].name)})")
             owner[key] = i
     return classes
 
 
 def load_classes(path: str | Path) -> list[ClassSpec]:
     """Read and check a ``classes.yaml`` (see the module docstring); UserError naming the problem."""
+    from semclust.yamlfile import load_yaml
+
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"classes file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read classes file {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}".splitlines()[0]) from None
+    data = load_yaml(path, "classes file")
     if not isinstance(data, list):
         raise UserError(f"{path}: expected a list of classes (names or mappings with "
                         f"name/definition/aliases), got {type(data).__name__}")

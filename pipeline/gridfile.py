@@ -30,8 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from semclust.pipeline.clusterers import CLUSTERERS
 from semclust.pipeline.reducers import REDUCERS
 from semclust.pipeline.study import UserError, check_id
@@ -124,10 +122,9 @@ def resolve_grid_path(name: str | Path) -> Path:
 
 def read_yaml_mapping(source: Path, top_keys) -> dict:
     """The mapping of a grid-like YAML file; UserError for bad YAML, no mapping or an unknown key."""
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UserError(f"{source}: not valid YAML: {exc}".splitlines()[0]) from None
+    from semclust.yamlfile import load_yaml
+
+    data = load_yaml(source, "grid file")
     if not isinstance(data, dict):
         raise UserError(f"{source.name}: expected a mapping with reductions and clusterers")
     for key in data:

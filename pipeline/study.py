@@ -294,17 +294,25 @@ class Study:
     def sets_csv(self, clustering_id: str) -> Path:
         return self.sets_dir / f"{check_id('clustering', clustering_id)}.csv"
 
+    def lock(self, name: str, what: str | None = None, wait_s: float | None = None):
+        """Context manager: hold the study's lock ``name`` around a read-modify-write.
+
+        Names in use: ``samples`` (pairs.csv, pairs.json, sets), ``clustering/<id>``
+        (one clustering folder). See :mod:`semclust.pipeline.locking`.
+        """
+        from semclust.pipeline.locking import study_lock
+
+        return study_lock(self.root, name, what, wait_s)
+
     # --- config -----------------------------------------------------------
     @cached_property
     def config(self) -> dict:
         """The parsed ``study.yaml`` (read once per Study object)."""
-        try:
-            with open(self.config_path, encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-        except FileNotFoundError:
-            raise UserError(f"not a study folder (no study.yaml): {self.root}") from None
-        except yaml.YAMLError as exc:
-            raise UserError(f"{self.config_path}: not valid YAML: {exc}".splitlines()[0]) from exc
+        from semclust.yamlfile import load_yaml
+
+        if not self.config_path.is_file():
+            raise UserError(f"not a study folder (no study.yaml): {self.root}")
+        data = load_yaml(self.config_path, "study file") or {}
         if not isinstance(data, dict):
             raise UserError(f"{self.config_path}: expected a mapping")
         return data
@@ -481,11 +489,12 @@ class Study:
                          keywords: pd.DataFrame, summary: dict) -> Path:
         """Write one complete clustering folder; ``labels.csv`` last (it marks completeness)."""
         folder = self.clustering_dir(clustering_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(folder / "params.json", params)
-        atomic_write_csv(folder / "keywords.csv", keywords[KEYWORD_COLUMNS])
-        atomic_write_json(folder / "summary.json", summary)
-        atomic_write_csv(folder / "labels.csv", labels[LABEL_COLUMNS])
+        with self.lock(f"clustering/{clustering_id}", f"clustering {clustering_id}"):
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(folder / "params.json", params)
+            atomic_write_csv(folder / "keywords.csv", keywords[KEYWORD_COLUMNS])
+            atomic_write_json(folder / "summary.json", summary)
+            atomic_write_csv(folder / "labels.csv", labels[LABEL_COLUMNS])
         return folder
 
     def read_health(self, describer_id: str) -> pd.DataFrame | None:

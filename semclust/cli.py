@@ -70,6 +70,17 @@ def _register() -> None:
 _register()
 
 
+MAX_ERROR_CHARS = 1000  # an error is one line; a value quoted in it never floods the terminal
+
+
+def error_line(exc: Exception, limit: int = MAX_ERROR_CHARS) -> str:
+    """The message of ``exc`` on one line of at most ``limit`` characters (a cut says how much)."""
+    text = " ".join(str(exc).split("\n"))
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters cut)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -82,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         if verbose:
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {error_line(exc)}", err=True)
         return 2
     except click.exceptions.Exit as exc:
         return exc.exit_code

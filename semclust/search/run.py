@@ -52,6 +52,7 @@ from semclust.search.objectives import (
 )
 from semclust.search.space import load_space, suggest
 from semclust.search.trials import ReductionCache, TrialEvaluator, make_sampler, tell_constraints
+from semclust.yamlfile import load_yaml
 
 N_BOOTSTRAP = 1000
 FINAL_WORD = ("a held-out score still comes from pairs drawn without regard to the chosen "
@@ -167,7 +168,7 @@ def _open_folder(study: Study, search_id: str, config: dict, options: SearchOpti
     path = folder / "search.yaml"
     created = now_iso()
     if path.is_file():
-        old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        old = load_yaml(path, "search file") or {}
         if old.get("config") != config:
             differ = sorted(k for k in set(config) | set(old.get("config") or {})
                             if config.get(k) != (old.get("config") or {}).get(k))
