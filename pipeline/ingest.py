@@ -1,16 +1,23 @@
 """Ingest: turn a folder of images (or a CSV manifest) into a study's ``images.csv``.
 
-Each file is read once: the same bytes are hashed (SHA-256) and decoded with
-Pillow, so a truncated or corrupt file is found without a second read. The run
+Each file is read once, in chunks: the same bytes are hashed (SHA-256) and
+decoded with Pillow, so a truncated or corrupt file is found without a second
+read. Only regular files are opened (a FIFO or a device listed in a manifest
+would block or never end) and only up to :data:`DEFAULT_MAX_FILE_BYTES`
+(``--max-file-size``); the others are recorded as ``unreadable`` with the
+reason, never read. The run
 is incremental (paths already in ``images.csv`` are skipped) and resumable: the
 table is rewritten atomically every few seconds, so an interrupted run leaves a
 valid file and the next run continues where it stopped.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
+import re
+import stat
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +32,29 @@ from semclust.pipeline.study import IMAGE_COLUMNS, Study, UserError, read_csv
 EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 CHECKPOINT_SECONDS = 2.0
 _PARALLEL_MIN_FILES = 64
+DEFAULT_MAX_FILE_BYTES = 200 * 1000**2  # 200 MB: far above any social-media image
+CHUNK_BYTES = 1 << 20
+_FILE_KINDS = {stat.S_IFIFO: "fifo", stat.S_IFCHR: "character device", stat.S_IFBLK: "block device",
+               stat.S_IFSOCK: "socket", stat.S_IFDIR: "directory"}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 
+
+def parse_size(text: str) -> int:
+    """Bytes of a size such as ``500MB``, ``1.5 GB``, ``64MiB`` or ``1000000``; UserError otherwise.
+
+    >>> parse_size("200MB"), parse_size("1.5gb"), parse_size("2KiB"), parse_size("10")
+    (200000000, 1500000000, 2048, 10)
+    """
+    match = _SIZE.match(str(text))
+    if not match:
+        raise UserError(f"not a file size: {str(text)[:40]!r} (e.g. 500MB, 2GB, or bytes)")
+    return int(float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()])
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1000**2:,.0f} MB" if n >= 10**6 else f"{n:,} bytes"
 
 def image_id_for(sha256: str) -> str:
     """The image id of a file: the first 16 hex digits (64 bits) of its SHA-256."""
@@ -37,22 +66,42 @@ def duplicate_id_for(sha256: str, path: str) -> str:
     return f"{image_id_for(sha256)}-dup-{hashlib.sha1(path.encode()).hexdigest()[:6]}"
 
 
-def inspect_image(path: str | os.PathLike) -> dict:
+def inspect_image(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict:
     """Hash and decode one file from a single read.
 
-    Returns a dict with ``sha256`` (hex, or "" when the file cannot be read),
+    Returns a dict with ``sha256`` (hex, or "" when the file is not read),
     ``width`` and ``height`` in pixels (None when undecodable), ``error`` (""
-    when the image decoded completely). JPEGs are decoded in draft mode (1/8
-    scale): every byte of the entropy-coded data is still read, so truncation
-    is still detected, at a fraction of the cost of a full decode.
+    when the image decoded completely). A file that is not a regular file
+    (FIFO, device, socket, directory) or is larger than ``max_bytes`` is not
+    opened at all. The file is read and hashed in 1 MiB chunks. JPEGs are
+    decoded in draft mode (1/8 scale): every byte of the entropy-coded data is
+    still read, so truncation is still detected, at a fraction of the cost of
+    a full decode.
     """
+    unread = {"sha256": "", "width": None, "height": None}
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return {**unread, "error": f"cannot read file: {exc.strerror or exc}"}
+    if not stat.S_ISREG(info.st_mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "special file")
+        return {**unread, "error": f"not a regular file ({kind}): not read"}
+    if info.st_size > max_bytes:
+        return {**unread, "error": f"file is {_megabytes(info.st_size)}, above the {_megabytes(max_bytes)} "
+                                   "limit (--max-file-size): not read"}
+    digest, buffer = hashlib.sha256(), io.BytesIO()
     try:
         with open(path, "rb") as fh:
-            data = fh.read()
+            while chunk := fh.read(CHUNK_BYTES):
+                digest.update(chunk)
+                buffer.write(chunk)
+                if buffer.tell() > max_bytes:  # it grew while being read
+                    return {**unread, "error": f"file grew above the {_megabytes(max_bytes)} limit while "
+                                               "being read (--max-file-size): not read"}
     except OSError as exc:
-        return {"sha256": "", "width": None, "height": None,
-                "error": f"cannot read file: {exc.strerror or exc}"}
-    result = {"sha256": hashlib.sha256(data).hexdigest(), "width": None, "height": None, "error": ""}
+        return {**unread, "error": f"cannot read file: {exc.strerror or exc}"}
+    data = buffer.getbuffer()
+    result = {"sha256": digest.hexdigest(), "width": None, "height": None, "error": ""}
     if not data:
         result["error"] = "empty file"
         return result
@@ -99,7 +148,7 @@ def find_images(folder: Path, unreadable_folders: list[str] | None = None) -> li
         dirs.sort()
         found += [Path(top, n) for n in names
                   if Path(n).suffix.lower() in EXTENSIONS and not n.startswith(".")
-                  and os.path.isfile(os.path.join(top, n))]
+                  and not os.path.isdir(os.path.join(top, n))]  # FIFOs etc. are listed, as unreadable
     return sorted(found)
 
 
@@ -147,21 +196,23 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _inspect_all(paths: list[Path], workers: int, root: Path) -> Iterator[dict]:
+def _inspect_all(paths: list[Path], workers: int, root: Path,
+                 max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Iterator[dict]:
     """Yield :func:`inspect_image` results in the order of ``paths``; files outside ``root`` unread."""
     refused = [outside_root(p, root) for p in paths]
-    results = _inspect_many([p for p, why in zip(paths, refused) if not why], workers)
+    results = _inspect_many([p for p, why in zip(paths, refused) if not why], workers, max_bytes)
     for why in refused:
         yield {"sha256": "", "width": None, "height": None, "error": why} if why else next(results)
 
 
-def _inspect_many(paths: list[Path], workers: int) -> Iterator[dict]:
+def _inspect_many(paths: list[Path], workers: int, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Iterator[dict]:
     """Yield :func:`inspect_image` results in the order of ``paths`` (in worker processes if many)."""
+    inspect = functools.partial(inspect_image, max_bytes=max_bytes)
     if workers <= 1 or len(paths) < _PARALLEL_MIN_FILES:
-        yield from map(inspect_image, paths)
+        yield from map(inspect, paths)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint) as pool:
-        yield from pool.map(inspect_image, paths, chunksize=16)
+        yield from pool.map(inspect, paths, chunksize=16)
 
 
 class _Table:
@@ -210,10 +261,11 @@ def _existing(study: Study) -> pd.DataFrame:
 
 
 def ingest(study: Study, files: Iterable[tuple[Path, dict]], workers: int | None = None,
-           progress: bool = True) -> IngestSummary:
+           progress: bool = True, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> IngestSummary:
     """Add ``files`` (absolute path, metadata dict) to the study's ``images.csv``.
 
-    Paths already listed are skipped; the table is checkpointed atomically
+    Files larger than ``max_file_bytes`` and files that are not regular files
+    are recorded as unreadable without being read. Paths already listed are skipped; the table is checkpointed atomically
     every :data:`CHECKPOINT_SECONDS`, and on KeyboardInterrupt, so a killed run
     resumes. Returns the run's :class:`IngestSummary`.
     """
@@ -236,7 +288,7 @@ def ingest(study: Study, files: Iterable[tuple[Path, dict]], workers: int | None
     workers = workers or min(os.cpu_count() or 1, 8)
     last = time.monotonic()
     try:
-        results = _inspect_all([p for p, _, _ in todo], workers, root)
+        results = _inspect_all([p for p, _, _ in todo], workers, root, max_file_bytes)
         for (path, rel, metadata), info in tqdm(zip(todo, results), total=len(todo), desc="ingest",
                                                 unit="img", disable=not progress or not todo):
             status = table.add(rel, info, metadata, exists)

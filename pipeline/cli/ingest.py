@@ -25,7 +25,9 @@ def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: checkpoint,
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
               help="Default seed recorded in study.yaml for later stages.")
 @click.option("--workers", type=int, default=None, help="Decoding processes (default: CPU count).")
-def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers):
+@click.option("--max-file-size", default="200MB", show_default=True,
+              help="Larger files are listed as unreadable without being read (e.g. 500MB, 2GB).")
+def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers, max_file_size):
     """Hash and check every image and list it in STUDY/images.csv.
 
     Re-running only processes new files; an interrupted run resumes.
@@ -35,10 +37,11 @@ def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers):
       semclust ingest data/demo/images --study studies/demo
       semclust ingest --manifest posts.csv --image-root /data/imgs --study studies/climate
     """
-    from semclust.pipeline.ingest import folder_files, manifest_files
+    from semclust.pipeline.ingest import folder_files, manifest_files, parse_size
     from semclust.pipeline.ingest import ingest as run_ingest
     from semclust.pipeline.study import Study
 
+    max_bytes = parse_size(max_file_size)
     if manifest is not None and images_dir is not None:
         raise UserError("give either IMAGES_DIR or --manifest, not both")
     if manifest is None and images_dir is None:
@@ -57,7 +60,7 @@ def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers):
     study = Study.create(study_dir, root, name=name, seed=seed)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        summary = run_ingest(study, files, workers=workers)
+        summary = run_ingest(study, files, workers=workers, max_file_bytes=max_bytes)
     finally:
         signal.signal(signal.SIGTERM, previous)
     for line in summary.lines():

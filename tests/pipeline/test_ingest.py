@@ -189,9 +189,9 @@ import sys, time
 import semclust.pipeline.ingest as ingest
 from semclust.pipeline.study import Study
 real_inspect = ingest.inspect_image
-def slow_inspect(path):
+def slow_inspect(path, **kw):
     time.sleep(0.02)
-    return real_inspect(path)
+    return real_inspect(path, **kw)
 ingest.inspect_image = slow_inspect
 ingest.CHECKPOINT_SECONDS = 0.0
 study = Study.create(sys.argv[1], sys.argv[2])
