@@ -12,12 +12,14 @@
 """
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from semclust.pipeline.study import Study
+from semclust.pipeline.study import STALE_TEMPORARY_S, Study, atomic_write_bytes, remove_stale_temporaries
 
 THUMB_SIZE = (200, 200)
 LARGE_SIZE = (900, 900)
@@ -38,18 +40,41 @@ def typicality_order(vectors: np.ndarray) -> np.ndarray:
     return np.argsort(-(x @ centroid), kind="stable")
 
 
+JPEG_END = b"\xff\xd9"
+
+
+def _complete_jpeg(path: Path) -> bool:
+    """Whether ``path`` is a whole JPEG (starts with SOI and ends with EOI): a cheap check, no decode."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(2) != b"\xff\xd8":
+                return False
+            fh.seek(-2, os.SEEK_END)
+            return fh.read(2) == JPEG_END
+    except OSError:
+        return False
+
+
 def _image(study: Study, paths: pd.Series, image_id: str, target: Path, size) -> bool:
-    """Write a JPEG of ``image_id`` fitted into ``size`` at ``target`` (cached); False if unreadable."""
+    """Write a JPEG of ``image_id`` fitted into ``size`` at ``target`` (cached); False if unreadable.
+
+    Written atomically; a cached file that is not a whole JPEG (e.g. from an
+    older version cut short by a full disk) is made again.
+    """
     from PIL import Image
 
-    if target.is_file():
+    if target.is_file() and _complete_jpeg(target):
         return True
     try:
         with Image.open(study.image_path(paths[image_id])) as img:
             img.thumbnail(size)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            img.convert("RGB").save(target, quality=85)
-    except (OSError, KeyError):
+            buffer = io.BytesIO()
+            img.convert("RGB").save(buffer, format="JPEG", quality=85)
+    except (OSError, KeyError, ValueError):
+        return False
+    try:
+        atomic_write_bytes(target, buffer.getvalue())
+    except OSError:  # e.g. a full disk: no file, not half a file
         return False
     return True
 
@@ -58,6 +83,7 @@ def thumbnails(study: Study, image_ids, out_dir: Path, large: bool = False) -> d
     """Relative paths (``thumbs/<id>.jpg``, or ``large/<id>.jpg``) of the images that could be read."""
     paths = study.read_images().set_index("image_id")["path"]
     folder, size = ("large", LARGE_SIZE) if large else ("thumbs", THUMB_SIZE)
+    remove_stale_temporaries(out_dir / folder, min_age_s=STALE_TEMPORARY_S)
     return {i: f"{folder}/{i}.jpg" for i in image_ids
             if _image(study, paths, i, out_dir / folder / f"{i}.jpg", size)}
 

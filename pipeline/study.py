@@ -59,6 +59,7 @@ MATCH_COLUMNS = ["set_id", "evaluator", "chosen_cluster", "created_at"]
 TRUTH_COLUMNS = ["image_id", "label"]
 
 DEFAULT_SEED = 20240501
+STALE_TEMPORARY_S = 3600  # a temporary file untouched this long belongs to no live write
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]{0,199}$")
 
@@ -135,6 +136,52 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = temp_file_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.(tmp|npy)$")  # what temp_file_beside names
+
+
+def remove_stale_temporaries(folder: Path, min_age_s: float = 0.0) -> list[Path]:
+    """Delete the temporary files a killed atomic write left in ``folder``; return them.
+
+    Only files named as :func:`temp_file_beside` names them (``.NAME.XXXXXXXX.tmp``
+    or ``.npy``) and last modified at least ``min_age_s`` seconds ago: a caller
+    that holds the folder's lock passes 0 (no other writer can be mid-write),
+    others a margin that keeps a concurrent writer's live file.
+    """
+    import time
+
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if _TEMPORARY.match(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime >= min_age_s:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed
 
 
 def atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -420,6 +467,7 @@ class Study:
             raise ValueError(f"vectors {vectors.shape} do not match {len(image_ids)} image ids")
         path = self.embedding_path(embedder_id)
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path.parent, min_age_s=STALE_TEMPORARY_S)
         fd, tmp = temp_file_beside(path, ".npy")
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, vectors)
@@ -491,6 +539,7 @@ class Study:
         folder = self.clustering_dir(clustering_id)
         with self.lock(f"clustering/{clustering_id}", f"clustering {clustering_id}"):
             folder.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(folder)  # an interrupted earlier write of this clustering
             atomic_write_json(folder / "params.json", params)
             atomic_write_csv(folder / "keywords.csv", keywords[KEYWORD_COLUMNS])
             atomic_write_json(folder / "summary.json", summary)
