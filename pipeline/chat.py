@@ -304,14 +304,19 @@ class ChatSummary:
     done: int = 0
     failed: int = 0
     cached: int = 0
+    truncated: int = 0
     tokens: dict = field(default_factory=lambda: {"prompt": 0, "completion": 0, "total": 0})
     errors: list = field(default_factory=list)
 
     def lines(self) -> list[str]:
+        from semclust.pipeline.describe import truncation_line
+
         t = self.tokens
         out = [(f"{self.total} requests -> {self.path.name}: asked {self.done + self.failed} "
                f"(failed {self.failed}), from cache {self.cached}"),
                f"tokens: {t['total']} (prompt {t['prompt']}, completion {t['completion']})"]
+        if self.truncated:
+            out.append(truncation_line(self.truncated))
         out += [f"error ({key}): {message}" for key, message in self.errors[:5]]
         if len(self.errors) > 5:
             out.append(f"... and {len(self.errors) - 5} more errors (see {self.path.name})")
@@ -350,7 +355,7 @@ def ask_cached(client: ChatClient, path: Path, requests: Iterable[tuple[str, lis
 
     from tqdm import tqdm
 
-    from semclust.pipeline.describe import RecordWriter
+    from semclust.pipeline.describe import RecordWriter, capped_answer
 
     requests = list(requests)
     path = Path(path)
@@ -370,8 +375,10 @@ def ask_cached(client: ChatClient, path: Path, requests: Iterable[tuple[str, lis
     bar = tqdm(total=len(to_ask), desc=desc, unit="req", disable=not progress, file=sys.stderr)
     with RecordWriter(path) as writer:
         for answer in client.chat(to_ask):
+            text, cut = capped_answer(answer.text if answer.ok else None)
+            summary.truncated += bool(cut)
             rec = {"key": answer.key, "model": client.model, "messages": by_key[answer.key],
-                   "params": client.params, "text": answer.text if answer.ok else None,
+                   "params": client.params, "text": text, **cut,
                    "error": None if answer.ok else (answer.error or "empty answer"),
                    "created_at": now_iso(), "latency_s": round(answer.latency_s, 4),
                    "tokens": answer.tokens}

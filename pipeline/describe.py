@@ -140,6 +140,7 @@ class DescribeSummary:
     skipped: int = 0
     skipped_failed: int = 0
     copied: int = 0
+    truncated: int = 0
     tokens: dict = field(default_factory=lambda: {"prompt": 0, "completion": 0, "total": 0})
     errors: list = field(default_factory=list)
     notes: list = field(default_factory=list)
@@ -155,6 +156,8 @@ class DescribeSummary:
         if self.skipped_failed:
             out.append(f"{self.skipped_failed} image(s) failed in an earlier run: "
                        "re-ask them with --retry-failed")
+        if self.truncated:
+            out.append(truncation_line(self.truncated))
         out += [f"error: {name} ({image_id}): {message}" for image_id, name, message in self.errors[:5]]
         if len(self.errors) > 5:
             out.append(f"... and {len(self.errors) - 5} more errors (see {self.path.name})")
@@ -187,11 +190,38 @@ def _int(value) -> int:
         return 0
 
 
+MAX_ANSWER_CHARS = 20_000  # longest model answer stored (a paragraph is ~1,000); servers may ignore max_tokens
+
+
+def capped_answer(text: str | None) -> tuple[str | None, dict]:
+    """``(text, fields)``: ``text`` cut to :data:`MAX_ANSWER_CHARS` characters.
+
+    ``fields`` is ``{"truncated": True, "original_chars": n}`` for a cut answer,
+    else ``{}``. The generation limit (``max_tokens``) is only a request to the
+    server; this is what is enforced.
+
+    >>> capped_answer("short")
+    ('short', {})
+    >>> text, fields = capped_answer("x" * 25_000); len(text), fields
+    (20000, {'truncated': True, 'original_chars': 25000})
+    """
+    if not isinstance(text, str) or len(text) <= MAX_ANSWER_CHARS:
+        return text, {}
+    return text[:MAX_ANSWER_CHARS], {"truncated": True, "original_chars": len(text)}
+
+
+def truncation_line(n: int) -> str:
+    """The summary line for ``n`` cut answers."""
+    return (f"{n} answer(s) were longer than {MAX_ANSWER_CHARS:,} characters and were cut (the server "
+            "ignored the generation limit; the records say truncated and the original length)")
+
+
 def make_record(item: ImageItem, result: Description, describer, prompt: str | None) -> dict:
-    """The JSON record of one image (see ``docs/describe.md``)."""
+    """The JSON record of one image (see ``docs/describe.md``); text capped by :func:`capped_answer`."""
+    text, cut = capped_answer(result.text if result.ok else None)
     return {"image_id": item.image_id, "sha256": item.sha256, "backend": describer.backend,
             "model": describer.model, "prompt": prompt, "params": describer.params,
-            "text": result.text if result.ok else None,
+            "text": text, **cut,
             "error": None if result.ok else (result.error or "empty answer"),
             "created_at": now_iso(), "latency_s": round(float(result.latency_s), 4),
             "tokens": result.tokens or {}}
@@ -300,6 +330,7 @@ def _count(summary: DescribeSummary, item: ImageItem, record: dict, result, root
         summary.errors.append((item.image_id, name, record["error"]))
     else:
         summary.done += 1
+    summary.truncated += bool(record.get("truncated"))
     if result is not None:
         for key in ("prompt", "completion", "total"):
             summary.tokens[key] += int((result.tokens or {}).get(key) or 0)
