@@ -2,11 +2,17 @@
 
 :func:`methods_paragraphs` states every model, prompt, reduction, clusterer,
 seed, count and library version from the study's own files, in sentences (no
-raw JSON). The same text is written to ``reports/methods.md``.
+raw JSON). The same text is written to ``reports/methods.md``; there every
+value that comes from the study's files (study, model, describer, clustering
+and method names, prompts) passes through :func:`escape_markdown`, so a name
+like ``*x* <b>y</b>`` is shown as written instead of being rendered.
 """
 from __future__ import annotations
 
+import html
 import platform
+import re
+from collections.abc import Callable
 from importlib import metadata
 
 import pandas as pd
@@ -18,6 +24,23 @@ from semclust.vocabulary import CONSENSUS_ROUND, SIMULATED_PREFIX
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers",
              "transformers", "torch", "krippendorff")
 CLUSTERER_NAMES = {"hdbscan": "HDBSCAN", "kmeans": "k-means", "agglomerative": "agglomerative clustering"}
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` as literal Markdown: ``\\ ` * _ [ ] | ~`` backslash-escaped, ``< > &`` as entities.
+
+    Emphasis, code, links, images, tables and raw HTML all need one of these;
+    other punctuation (``-``, ``.``, ``#``) is special only at the start of a
+    line, where these sentences never put a value, so model names such as
+    ``llava-1.5-7b`` stay readable.
+
+    >>> print(escape_markdown("*x* <b>y</b> [z](http://e) llava-1.5_7b"))
+    \\*x\\* &lt;b&gt;y&lt;/b&gt; \\[z\\](http://e) llava-1.5\\_7b
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
 def version(name: str) -> str:
@@ -61,25 +84,29 @@ def _params_text(params) -> str:
     return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in shown.items())
 
 
-def description_sentence(study: Study, describer: str) -> str:
-    """Which model described the images, with which prompt and generation settings."""
+def description_sentence(study: Study, describer: str, q: Callable[[object], str] = str) -> str:
+    """Which model described the images, with which prompt and generation settings.
+
+    ``q`` quotes every value from the study's files (:func:`escape_markdown` for Markdown).
+    """
     record = _records(study, describer)
     if not record:
-        return f"Descriptions '{describer}' were used."
+        return f"Descriptions '{q(describer)}' were used."
     model, prompt = record.get("model") or "an unnamed model", record.get("prompt")
     params = record.get("params") if isinstance(record.get("params"), dict) else {}
     if record.get("backend") == "file" or not prompt:
-        source = f" from the file {params['input']}" if params.get("input") else ""
-        return (f"Image descriptions ('{describer}') were imported{source}; they name the model "
-                f"{model} and record no prompt.")
-    settings = _params_text(params)
-    return (f"Each image was described by {model} with the prompt \u201c{str(prompt).strip()}\u201d"
-            + (f" ({settings})" if settings else "") + f" (descriptions '{describer}').")
+        source = f" from the file {q(params['input'])}" if params.get("input") else ""
+        return (f"Image descriptions ('{q(describer)}') were imported{source}; they name the model "
+                f"{q(model)} and record no prompt.")
+    settings = q(_params_text(params))
+    return (f"Each image was described by {q(model)} with the prompt \u201c{q(str(prompt).strip())}\u201d"
+            + (f" ({settings})" if settings else "") + f" (descriptions '{q(describer)}').")
 
 
-def health_sentence(study: Study, describer_id: str) -> str:
+def health_sentence(study: Study, describer_id: str, q: Callable[[object], str] = str) -> str:
     """How many of a describer's descriptions the health check flagged (or that it never ran)."""
     health = study.read_health(describer_id)
+    describer_id = q(describer_id)
     if health is None:
         return (f"The descriptions ({describer_id}) were not checked for degenerate texts "
                 "(`semclust descriptions check`).")
@@ -90,12 +117,12 @@ def health_sentence(study: Study, describer_id: str) -> str:
             f"as degenerate ({detail}).")
 
 
-def embedding_sentence(info: dict) -> str:
+def embedding_sentence(info: dict, q: Callable[[object], str] = str) -> str:
     source = str(info.get("source", ""))
     what = "The descriptions" if source.startswith("descriptions:") else "The images"
-    dim = f" into {info['dim']} dimensions" if info.get("dim") else ""
+    dim = f" into {q(info['dim'])} dimensions" if info.get("dim") else ""
     norm = ", L2-normalised" if info.get("normalized") else ""
-    return f"{what} were embedded with {info.get('model', 'an unnamed model')}{dim}{norm}."
+    return f"{what} were embedded with {q(info.get('model', 'an unnamed model'))}{dim}{norm}."
 
 
 def clusterer_text(clusterer) -> str:
@@ -109,22 +136,22 @@ def clusterer_text(clusterer) -> str:
     return name + (f" ({', '.join(settings)})" if settings else "")
 
 
-def clustering_sentence(study: Study, clustering: str) -> str:
+def clustering_sentence(study: Study, clustering: str, q: Callable[[object], str] = str) -> str:
     """How the shown clustering was made, classification included."""
     params = study.read_clustering_json(clustering, "params.json")
-    seed = f"; seed {params['seed']}" if params.get("seed") is not None else ""
+    seed = f"; seed {q(params['seed'])}" if params.get("seed") is not None else ""
     classifier = params.get("classifier")
     if isinstance(classifier, dict):
         method = classifier.get("method") or classifier.get("name") or "a classifier"
-        return (f"Clustering {clustering} assigned each image to one of the researcher's classes "
-                f"with the {method} classifier, without dimension reduction{seed}.")
+        return (f"Clustering {q(clustering)} assigned each image to one of the researcher's classes "
+                f"with the {q(method)} classifier, without dimension reduction{seed}.")
     reduction = reduction_label(params.get("reduction"))
-    reduced = "without dimension reduction" if reduction == "none" else f"after reduction ({reduction})"
-    return f"Clustering {clustering} grouped the images with {clusterer_text(params.get('clusterer'))} " \
+    reduced = "without dimension reduction" if reduction == "none" else f"after reduction ({q(reduction)})"
+    return f"Clustering {q(clustering)} grouped the images with {q(clusterer_text(params.get('clusterer')))} " \
            f"{reduced}{seed}."
 
 
-def grid_sentence(study: Study, grid: list[dict]) -> str:
+def grid_sentence(study: Study, grid: list[dict], q: Callable[[object], str] = str) -> str:
     """The grid compared: how many clusterings, reductions, clusterers and seeds."""
     if not grid:
         return ""
@@ -135,7 +162,7 @@ def grid_sentence(study: Study, grid: list[dict]) -> str:
     for r in grid:
         seeds.add(study.read_clustering_json(r["clustering"], "params.json").get("seed"))
     seeds.discard(None)
-    return (f"{len(grid)} clusterings were compared: reductions {'; '.join(reductions)}"
+    return (f"{len(grid)} clusterings were compared: reductions {q('; '.join(reductions))}"
             + (f"; minimum cluster sizes {', '.join(map(str, sizes))}" if sizes else "")
             + (f"; seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, sorted(seeds)))}" if seeds else "")
             + ".")
@@ -164,13 +191,18 @@ def matches_sentence(matches: pd.DataFrame) -> str:
 
 def methods_paragraphs(study: Study, clustering: str | None, ratings: pd.DataFrame | None,
                        matches: pd.DataFrame | None, grid: list[dict] | None = None,
-                       choice: str = "") -> list[str]:
-    """The methods section as paragraphs: data, representation, clustering, judgments, software."""
+                       choice: str = "", markdown: bool = False) -> list[str]:
+    """The methods section as paragraphs: data, representation, clustering, judgments, software.
+
+    ``markdown`` escapes every value from the study's files (:func:`escape_markdown`)
+    for ``methods.md``; the HTML page gets plain text (its template escapes it).
+    """
+    q = escape_markdown if markdown else str
     paragraphs = []
     notice = simulated_sentence(simulated_parts(ratings, matches))
     if notice:
         paragraphs.append("Note: " + notice[0].lower() + notice[1:])
-    data = [(f"The study \u201c{study.config.get('name')}\u201d holds "
+    data = [(f"The study \u201c{q(study.config.get('name'))}\u201d holds "
              f"{len(study.read_images(status='ok'))} readable images.")]
     if clustering:
         embedding = study.clustering_embedding(clustering)
@@ -178,13 +210,13 @@ def methods_paragraphs(study: Study, clustering: str | None, ratings: pd.DataFra
         source = str(info.get("source", ""))
         if source.startswith("descriptions:"):
             describer = source.split(":", 1)[1]
-            data += [description_sentence(study, describer), health_sentence(study, describer)]
+            data += [description_sentence(study, describer, q), health_sentence(study, describer, q)]
         if info:
-            data.append(embedding_sentence(info))
+            data.append(embedding_sentence(info, q))
     paragraphs.append(" ".join(data))
-    design = [grid_sentence(study, grid or [])]
+    design = [grid_sentence(study, grid or [], q)]
     if clustering:
-        design += [clustering_sentence(study, clustering), choice]
+        design += [clustering_sentence(study, clustering, q), q(choice) if choice else ""]
     paragraphs.append(" ".join(s for s in design if s))
     judged = []
     if ratings is not None and len(ratings):

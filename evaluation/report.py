@@ -340,7 +340,8 @@ def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1
     context["tables"] = _tables(context, out_dir / "tables")
     methods = methods_paragraphs(study, chosen, ratings, matches, table, why)
     context["methods"] = methods
-    (out_dir / "methods.md").write_text("# Methods\n\n" + "\n\n".join(methods) + "\n", encoding="utf-8")
+    methods_md = methods_paragraphs(study, chosen, ratings, matches, table, why, markdown=True)
+    (out_dir / "methods.md").write_text("# Methods\n\n" + "\n\n".join(methods_md) + "\n", encoding="utf-8")
     context["widths"] = {name: _display_width(out_dir / name, dpi) for name in context["figures"].values()}
     env = Environment(loader=FileSystemLoader(templates_dir()), autoescape=select_autoescape(["html"]))
     context["map"] = _write_map(study, chosen, out_dir, seed, env) if chosen else None
