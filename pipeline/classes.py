@@ -16,7 +16,8 @@ write their result as an ordinary clustering folder through
 :func:`write_classification`, so that every human validation of clusterings
 applies to it unchanged.
 
-Mapping a free-text answer (a VLM's) to a class, :func:`match_answer`:
+Mapping a free-text answer (a VLM's) to a class, :func:`match_answer`
+(defined with the other readers of model answers in :mod:`semclust.pipeline.model_answers`):
 
 1. *exact*: the answer, stripped of surrounding white space, is a class name or alias;
 2. *normalised*: equal after :func:`normalise` (casefold, punctuation and the
@@ -30,8 +31,6 @@ Mapping a free-text answer (a VLM's) to a class, :func:`match_answer`:
 """
 from __future__ import annotations
 
-import difflib
-import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,21 +38,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from semclust.pipeline.model_answers import DEFAULT_CUTOFF, NONE_ANSWERS, match_answer, normalise  # noqa: F401
 from semclust.pipeline.study import Study, UserError, atomic_write_csv
 from semclust.vocabulary import DEFAULT_N_KEYWORDS, NOISE
 from semclust.yamlfile import brief
 
 #: Lowest difflib ratio for a close-string match of an answer to a name or alias.
-DEFAULT_CUTOFF = 0.8
 #: Answers (normalised) that mean "no class fits"; the VLM prompt offers "none".
-NONE_ANSWERS = frozenset({"none", "none of these", "none of them", "none of above", "no class",
-                          "not applicable", "n"})  # "n/a" normalises to "n"
 #: Columns of ``clusters.csv``: the class behind every cluster id of a classification.
 CLUSTERS_COLUMNS = ["cluster", "name", "definition", "aliases", "n_images"]
 #: Files a classifier may add to its clustering folder (see ``docs/classify.md``).
 EXTRA_FILES = ("scores.csv", "answers.csv")
 _KEYS = ("name", "definition", "aliases")
-_ARTICLES = frozenset({"a", "an", "the"})
 _FIELDS = ("name", "definition")
 
 
@@ -67,20 +63,6 @@ class ClassSpec:
 
     def as_dict(self) -> dict:
         return {"name": self.name, "definition": self.definition, "aliases": list(self.aliases)}
-
-
-def normalise(text: str) -> str:
-    """Casefold, turn punctuation and underscores into spaces, drop a/an/the, collapse spaces.
-
-    Articles are kept when nothing else is left (a class may be called "A").
-
-    >>> normalise("  The Ocean_Plastic! ")
-    'ocean plastic'
-    >>> normalise("None of these.")
-    'none of these'
-    """
-    words = re.sub(r"[\W_]+", " ", str(text).casefold()).split()
-    return " ".join([w for w in words if w not in _ARTICLES] or words)
 
 
 def _item_error(source: str, index: int, item, key: str | None, message: str) -> UserError:
@@ -242,36 +224,6 @@ def vlm_prompt(classes: list[ClassSpec]) -> str:
     lines.append(f"Answer with exactly one of: {', '.join(c.name for c in classes)}.")
     lines.append("If none of them fits, answer: none.")
     return "\n".join(lines)
-
-
-def match_answer(answer, classes: list[ClassSpec], cutoff: float = DEFAULT_CUTOFF) -> tuple[int, str]:
-    """``(class index or -1, how)`` for a free-text answer; the rules are in the module docstring.
-
-    ``how`` is one of exact, normalised, close, none, empty, ambiguous, unrecognised.
-
-    >>> classes = [ClassSpec("protest"), ClassSpec("ocean plastic", aliases=("litter",))]
-    >>> [match_answer(a, classes) for a in ["litter", "Ocean plastic.", "protset", "None of these"]]
-    [(1, 'exact'), (1, 'normalised'), (0, 'close'), (-1, 'none')]
-    """
-    if not isinstance(answer, str) or not answer.strip():
-        return NOISE, "empty"
-    words = {w: i for i, c in enumerate(classes) for w in (c.name, *c.aliases)}
-    if answer.strip() in words:
-        return words[answer.strip()], "exact"
-    norm = {normalise(w): i for w, i in words.items()}
-    key = normalise(answer)
-    if not key:
-        return NOISE, "empty"
-    if key in norm:
-        return norm[key], "normalised"
-    if key in NONE_ANSWERS:
-        return NOISE, "none"
-    close = difflib.get_close_matches(key, list(norm), n=len(norm), cutoff=cutoff)
-    if not close:
-        return NOISE, "unrecognised"
-    best = difflib.SequenceMatcher(None, key, close[0]).ratio()
-    rivals = {norm[w] for w in close if difflib.SequenceMatcher(None, key, w).ratio() == best}
-    return (norm[close[0]], "close") if len(rivals) == 1 else (NOISE, "ambiguous")
 
 
 # --- the clustering folder of a classification ---------------------------------------------

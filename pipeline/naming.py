@@ -18,7 +18,7 @@ For each non-noise cluster:
 2. one prompt (:data:`DEFAULT_PROMPT`, or the user's file with the fields
    ``{keywords}`` and ``{documents}``) asks for a name of at most three words;
 3. the answer's first non-empty line, without quotes, a ``Name:`` prefix and
-   trailing punctuation, is the name (:func:`parse_name`).
+   trailing punctuation, is the name (:func:`~semclust.pipeline.model_answers.read_name`).
 
 ``clusterings/<id>/names.csv`` holds ``cluster, name, status, doc_image_ids``:
 status ``ok``, ``duplicate`` (another cluster got the same name, casefolded) or
@@ -31,6 +31,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from semclust.pipeline.model_answers import read_name
 from semclust.pipeline.study import Study, UserError
 from semclust.vocabulary import NOISE
 
@@ -44,22 +45,6 @@ Descriptions of typical images in the group:
 
 Give this group a short name of at most three words that says what its images mean.
 Reply with the name only."""
-
-
-def parse_name(answer: str | None) -> str | None:
-    """The name in an answer: first non-empty line, without a ``Name:`` prefix, quotes or end punctuation.
-
-    >>> parse_name('Name: "Climate protest".')
-    'Climate protest'
-    >>> parse_name("\\n  Melting arctic ice \\nbecause the images show ice")
-    'Melting arctic ice'
-    """
-    lines = [line.strip() for line in (answer or "").splitlines() if line.strip()]
-    if not lines:
-        return None
-    name = re.sub(r"^(?:name|label|cluster name)\s*:\s*", "", lines[0], flags=re.IGNORECASE)
-    name = name.strip().strip("\"'*`").strip().rstrip(".!;:,").strip("\"'*`").strip()
-    return name or None
 
 
 def typical_documents(texts: pd.Series, members: list[str], keywords: pd.DataFrame, nr_docs: int,
@@ -111,12 +96,11 @@ def naming_requests(study: Study, clustering_id: str, nr_docs: int = 4, select: 
     for field in ("{keywords}", "{documents}"):
         if field not in prompt:
             raise UserError(f"the naming prompt must contain {field}")
-    params = study.read_clustering_json(clustering_id, "params.json")
-    source = str((params.get("keywords") or {}).get("source", ""))
-    if not source.startswith("descriptions:"):
+    describer = study.clustering_describer(clustering_id)
+    if describer is None:
         raise UserError(f"clustering {clustering_id!r} has no descriptions to name its clusters from "
-                        f"(keywords source: {source or 'none'})")
-    texts = study.read_descriptions(source.split(":", 1)[1]).set_index("image_id")["text"]
+                        "(its params.json names no describer of this study)")
+    texts = study.read_descriptions(describer).set_index("image_id")["text"]
     labels = study.read_labels(clustering_id)
     keywords = study.read_keywords(clustering_id)
     vectors = _unit_vectors(study, clustering_id) if select == "centroid" else None
@@ -146,7 +130,7 @@ def names_table(requests: list, records: dict) -> pd.DataFrame:
     rows = []
     for cluster, docs, _ in requests:
         record = records.get(str(cluster)) or {}
-        name = parse_name(record.get("text")) if not record.get("error") else None
+        name = read_name(record.get("text")) if not record.get("error") else None
         rows.append({"cluster": cluster, "name": name or "", "status": "ok" if name else "failed",
                      "doc_image_ids": ";".join(docs)})
     table = pd.DataFrame(rows, columns=NAME_COLUMNS)

@@ -528,6 +528,31 @@ class Study:
         embedding = self.read_clustering_json(clustering_id, "params.json").get("embedding")
         return embedding.get("id") if isinstance(embedding, dict) else embedding
 
+    def clustering_describer(self, clustering_id: str) -> str | None:
+        """Id of the descriptions a clustering was made from, whatever made it (None if none).
+
+        Read from ``params.json`` in the dialects semclust's methods write: the
+        keywords' source ``descriptions:<id>`` (grid, classify, search), the
+        ``describer`` of an IC|TC run, and the ``descriptions:<id>`` source of the
+        clustering's embedding; a describer that is not in the study counts as none.
+        """
+        if not (self.clustering_dir(clustering_id) / "params.json").is_file():
+            return None
+        params = self.read_clustering_json(clustering_id, "params.json")
+        candidates = [str((params.get("keywords") or {}).get("source", "")), params.get("describer")]
+        embedding = params.get("embedding")
+        if isinstance(embedding, dict):
+            candidates.append(str((embedding.get("info") or {}).get("source", "")))
+        elif isinstance(embedding, str) and self.embedding_path(embedding).is_file():
+            candidates.append(str(self.read_embedding_info(embedding).get("source", "")))
+        known = set(self.list_describers())
+        for value in candidates:
+            if isinstance(value, str) and value:
+                describer = value.split(":", 1)[1] if value.startswith("descriptions:") else value
+                if describer in known:
+                    return describer
+        return None
+
     def read_keywords(self, clustering_id: str) -> pd.DataFrame:
         """``keywords.csv`` of one clustering: cluster, rank, term, score."""
         return read_csv(self.clustering_dir(clustering_id) / "keywords.csv", KEYWORD_COLUMNS,

@@ -16,8 +16,9 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from semclust.pipeline.classes import DEFAULT_CUTOFF, keyword_texts, match_answer, vlm_prompt
+from semclust.pipeline.classes import DEFAULT_CUTOFF, keyword_texts, vlm_prompt
 from semclust.pipeline.classifiers.classify import Prediction
+from semclust.pipeline.model_answers import map_reply
 from semclust.pipeline.registry import Classifier, Param, choice, number, text
 from semclust.pipeline.study import check_id
 
@@ -52,7 +53,7 @@ def map_answers(image_ids: list[str], records: pd.DataFrame, classes, cutoff: fl
             index, how, answer = -1, "empty" if empty else "failed", "" if empty else record["error"]
         else:
             answer = record.get("text") or ""
-            index, how = match_answer(answer, classes, cutoff)
+            index, how = map_reply(answer, classes, cutoff)
         rows.append({"image_id": image_id, "answer": answer, "cluster": index,
                      "class": classes[index].name if index >= 0 else "", "match": how})
     return pd.DataFrame(rows, columns=ANSWER_COLUMNS)

@@ -1,10 +1,10 @@
 """Step 3 of IC|TC: each description -> one of the K names, mapped without guessing.
 
-The answer after the last ``Answer:`` (:func:`~semclust.pipeline.ictc.prompting.final_answer`)
-is mapped by :func:`semclust.pipeline.classes.match_answer`: exact, normalised,
-then a difflib close match with ratio >= ``cutoff``. "None" answers, empty,
-ambiguous and unrecognised answers, failed requests and images without a
-description get -1 and are counted by reason. (The IC|TC reference code gives
+Each reply is read and mapped by :func:`semclust.pipeline.model_answers.map_reply`:
+its answer (after the last ``Answer:`` and the other shapes models write), then
+exact, normalised, then a difflib close match with ratio >= ``cutoff``. "None"
+answers, empty, unreadable, ambiguous and unrecognised answers, failed requests
+and images without a description get -1 and are counted by reason. (The IC|TC reference code gives
 such images a random cluster; this never does.)
 """
 from __future__ import annotations
@@ -13,8 +13,9 @@ from collections import Counter
 
 import pandas as pd
 
-from semclust.pipeline.classes import ClassSpec, match_answer
-from semclust.pipeline.ictc.prompting import final_answer, messages
+from semclust.pipeline.classes import ClassSpec
+from semclust.pipeline.ictc.prompting import messages
+from semclust.pipeline.model_answers import map_reply
 from semclust.vocabulary import NOISE
 
 #: Columns of ``criteria/<run>/assignments.csv`` (also the clustering's ``answers.csv``).
@@ -54,7 +55,7 @@ def map_assignments(image_ids: list[str], records: dict, names: list[str],
             index, how, answer = NOISE, "empty" if empty else "failed", "" if empty else rec["error"]
         else:
             answer = rec.get("text") or ""
-            index, how = match_answer(final_answer(answer, casefold=False), classes, cutoff)
+            index, how = map_reply(answer, classes, cutoff)
         rows.append({"image_id": image_id, "answer": answer, "cluster": index,
                      "name": names[index] if index >= 0 else "", "match": how})
     return pd.DataFrame(rows, columns=ASSIGN_COLUMNS)

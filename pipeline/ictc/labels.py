@@ -5,7 +5,8 @@ import math
 
 import pandas as pd
 
-from semclust.pipeline.ictc.prompting import final_answer, messages
+from semclust.pipeline.ictc.prompting import messages
+from semclust.pipeline.model_answers import read_answer
 
 #: Columns of ``criteria/<run>/labels.csv``.
 LABEL_COLUMNS = ["image_id", "label", "status", "answer"]
@@ -34,10 +35,10 @@ def label_requests(texts: dict, criterion: str, prompts: dict) -> list[tuple[str
 
 
 def label_frame(image_ids: list[str], records: dict) -> pd.DataFrame:
-    """``labels.csv``: per image its label (:func:`final_answer`), status and raw answer.
+    """``labels.csv``: per image its label (:func:`~semclust.pipeline.model_answers.read_answer`,
+    casefolded), status and raw answer.
 
-    ``status`` is ``ok``, ``no answer`` (the reply held no ``Answer:`` line or an
-    empty one), ``failed`` (the request failed; the error in ``answer``) or
+    ``status`` is ``ok``, ``no answer`` (no answer could be read from the reply), ``failed`` (the request failed; the error in ``answer``) or
     ``no description`` (the image has no description to label).
     """
     rows = []
@@ -48,7 +49,7 @@ def label_frame(image_ids: list[str], records: dict) -> pd.DataFrame:
         elif rec.get("error"):
             rows.append({"image_id": image_id, "label": "", "status": "failed", "answer": rec["error"]})
         else:
-            label = final_answer(rec.get("text"))
+            label = read_answer(rec.get("text")).casefold()
             rows.append({"image_id": image_id, "label": label, "status": "ok" if label else "no answer",
                          "answer": rec.get("text") or ""})
     return pd.DataFrame(rows, columns=LABEL_COLUMNS)

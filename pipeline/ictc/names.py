@@ -1,44 +1,16 @@
 """Step 2b of IC|TC: the label counts -> exactly K cluster names, with at most 2 corrections."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from semclust.pipeline.classes import NONE_ANSWERS, normalise
-from semclust.pipeline.ictc.prompting import STRIP_CHARS, messages
+from semclust.pipeline.ictc.prompting import messages
+from semclust.pipeline.model_answers import read_names
 from semclust.pipeline.study import UserError
 
 #: How many times the model is asked again when its answer does not hold exactly K names.
 MAX_CORRECTIONS = 2
-_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)]|\(\d+\))\s+")
-
-
-def parse_names(text) -> list[str]:
-    """The distinct names of an answer, in order.
-
-    Lines starting with a bullet (``-``, ``*``, ``•``) or a number (``1.``,
-    ``1)``, ``(1)``) are the names, with the marker removed; when no line has
-    one, every non-empty line is a name. Names are stripped of quotes,
-    asterisks and a final full stop; a name whose :func:`~semclust.pipeline.classes.normalise`
-    form repeats an earlier one, is empty or means "none" is dropped.
-
-    >>> parse_names("Here they are:\\n1. Joy\\n2. fear.\\n3. joy\\nHope this helps!")
-    ['Joy', 'fear']
-    """
-    if not isinstance(text, str):
-        return []
-    lines = [line for line in text.splitlines() if line.strip()]
-    marked = [_BULLET.sub("", line) for line in lines if _BULLET.match(line)]
-    names, seen = [], set()
-    for line in marked or lines:
-        name = line.strip(STRIP_CHARS)
-        key = normalise(name)
-        if key and key not in seen and key not in NONE_ANSWERS:
-            names.append(name)
-            seen.add(key)
-    return names
 
 
 def counts_text(counts: pd.DataFrame) -> str:
@@ -78,7 +50,7 @@ def ask_names(ask, counts: pd.DataFrame, criterion: str, k: int, prompts: dict,
             raise UserError(f"asking for the {k} names failed: {rec['error']}")
         answer = rec.get("text") or ""
         result.answers.append(answer)
-        names = parse_names(answer)
+        names = read_names(answer)  # commentary never fills a slot: K counts names as read
         if len(names) == k:
             result.names, result.corrections = names, attempt
             return result

@@ -12,7 +12,6 @@ A ``--prompt-dir`` folder may hold any of these files; the others are the shippe
 """
 from __future__ import annotations
 
-import re
 import string
 from pathlib import Path
 
@@ -28,8 +27,6 @@ PROMPT_FIELDS = {
     "assign": {"criterion", "description", "names"},
 }
 #: Characters stripped from both ends of an answer: white space, quotes, markdown, full stops.
-STRIP_CHARS = " \t\"'*`\u201c\u201d\u2018\u2019."
-_ANSWER = re.compile(r"answer\s*:", re.IGNORECASE)
 
 
 def shipped_prompt_dir() -> Path:
@@ -63,32 +60,6 @@ def load_prompts(prompt_dir: str | Path | None = None) -> dict:
                             f"(allowed: {', '.join(sorted(allowed)) or 'none'})")
         prompts[name] = text
     return prompts
-
-
-def final_answer(text, casefold: bool = True) -> str:
-    """The answer a reply ends with: the text after the last ``Answer:``, its first line.
-
-    Surrounding white space, quotes, asterisks, backticks and full stops are
-    stripped and the result is casefolded (unless ``casefold`` is False). A reply without ``Answer:`` is
-    taken whole when it is a single line; otherwise it has no answer ("").
-
-    >>> final_answer("It shows a march.\\nAnswer: **Protest**.")
-    'protest'
-    >>> final_answer("Answer: calm\\nAnswer: Joy\\nbecause ...")
-    'joy'
-    >>> final_answer("two\\nlines")
-    ''
-    """
-    if not isinstance(text, str):
-        return ""
-    parts = _ANSWER.split(text)
-    if len(parts) > 1:
-        tail = parts[-1].strip()
-        text = tail.splitlines()[0] if tail else ""
-    elif len(text.strip().splitlines()) != 1:
-        return ""
-    text = text.strip(STRIP_CHARS)
-    return text.casefold() if casefold else text
 
 
 def messages(prompts: dict, step: str, **fields) -> list[dict]:

@@ -18,8 +18,7 @@ import pandas as pd
 import pytest
 
 from semclust.pipeline.describe import RecordWriter
-from semclust.pipeline.ictc.names import parse_names
-from semclust.pipeline.ictc.prompting import final_answer
+from semclust.pipeline.model_answers import read_answer, read_names
 from support.chat_server import ChatServer, user_text
 
 THEMES = ["joy", "joy", "fear", "fear", "calm", "calm"]
@@ -205,13 +204,13 @@ def test_ictc_labels_resume_after_sigkill_asks_no_answered_description_again(run
 
 @pytest.mark.parametrize("text, label", [("Answer: Joy", "joy"), ("why\nanswer:  'Calm'.\nmore", "calm"),
                                          ("Answer: a\nAnswer: B", "b"), ("", ""), ("no marker\nhere", "")])
-def test_ictc_final_answer_takes_the_first_line_after_the_last_answer(text, label):
-    assert final_answer(text) == label
+def test_ictc_labels_are_the_first_line_after_the_last_answer(text, label):
+    assert read_answer(text).casefold() == label
 
 
-def test_ictc_parse_names_keeps_bulleted_lines_and_drops_repeats_and_none():
-    assert parse_names("Sure!\n- Joy\n* joy\n• Fear\n(3) None\nThanks") == ["Joy", "Fear"]
-    assert parse_names("Joy\nFear") == ["Joy", "Fear"]
+def test_ictc_names_keep_bulleted_lines_and_drop_repeats_and_none():
+    assert read_names("Sure!\n- Joy\n* joy\n• Fear\n(3) None\nThanks") == ["Joy", "Fear"]
+    assert read_names("Joy\nFear") == ["Joy", "Fear"]
 
 
 @pytest.mark.slow
@@ -246,3 +245,31 @@ def test_ictc_on_the_demo_recovers_the_themes(run_cli, demo_study, demo_dir):
     assert evaluated.exit_code == 0, evaluated.stderr
     quality = run_cli("quality", "--study", demo_study.root, "--clustering", "ictc-theme")
     assert quality.exit_code == 0, quality.stderr
+
+
+# --- issue 19: names read the way models write them; an IC|TC clustering can be named -------------
+TEN = ["database", "network", "weather", "music", "sport", "food", "travel", "finance", "sound"]
+NUMBERED = "\n".join(f"{i}: {n}" for i, n in enumerate(TEN, 1)) + "\nReason 1: grouped by purpose"
+
+
+def test_ictc_run_reads_colon_numbered_names_and_commentary_never_fills_a_slot(run_cli, mood_study):
+    """The reported defect: `1: database` ... `9: sound` and `Reason 1: ...` became ten names."""
+    names = "Here you go:\n1: Joy\n2: Fear\n3: Calm\nReason 1: grouped by the mood of the people"
+    with ChatServer(responder=Model(names=(names,))) as server:
+        result = ictc_run(run_cli, mood_study, server)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((mood_study.root / "criteria" / "mood" / "names.json").read_text())["names"] == ["Joy", "Fear", "Calm"]
+    labels = mood_study.read_labels("mood")
+    assert sorted(labels["cluster"].tolist()) == [0, 0, 1, 1, 2, 2]  # every "Answer: Joy" found its name
+    assert read_names(NUMBERED) == TEN
+
+
+def test_name_names_an_ictc_clustering_from_the_descriptions_it_was_made_from(run_cli, mood_study):
+    with ChatServer(responder=Model()) as server:
+        assert ictc_run(run_cli, mood_study, server).exit_code == 0
+    with ChatServer(responder=lambda body: "say:Name: **Shared mood** - people together") as server:
+        result = run_cli("name", "--study", mood_study.root, "--clustering", "mood", *chat_args(server))
+    assert result.exit_code == 0, result.stderr
+    names = pd.read_csv(mood_study.clustering_dir("mood") / "names.csv")
+    assert set(names["name"]) == {"Shared mood"}
+    assert mood_study.clustering_describer("mood") == "d"

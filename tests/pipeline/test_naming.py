@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from semclust.pipeline.naming import parse_name
+from semclust.pipeline.model_answers import read_name
 from semclust.pipeline.study import Study
 from support.chat_server import ChatServer, user_text
 
@@ -94,5 +94,5 @@ def test_name_centroid_selection_is_seeded_and_reproducible(run_cli, study):
 @pytest.mark.parametrize("answer_text, expected", [
     ("Name: Ocean plastic.", "Ocean plastic"), ("  \n'Wind power'\nbecause turbines", "Wind power"),
     ("", None), ("**Heat**", "Heat")])
-def test_parse_name(answer_text, expected):
-    assert parse_name(answer_text) == expected
+def test_read_name(answer_text, expected):
+    assert read_name(answer_text) == expected
