@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install system-deps labelstudio demo test test-fast bench clean help
+.PHONY: install system-deps labelstudio demo test test-fast lint bench clean help
 
 help:
 	@echo "make demo    - install, then run the whole method on the bundled demo data"
@@ -58,7 +58,11 @@ demo: install
 test: install
 	@$(MAKE) --no-print-directory system-deps || echo "WARNING: Chromium could not be installed: the browser tests will be skipped (failed under CI)"
 	@$(MAKE) --no-print-directory labelstudio || echo "WARNING: $(LS_VENV) could not be built: the Label Studio round trip will be skipped (failed under CI)"
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not labelstudio" $(PYTEST_ARGS)

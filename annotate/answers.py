@@ -10,7 +10,7 @@ import sqlite3
 from collections import defaultdict
 
 from semclust.annotate.db import transaction
-from semclust.pipeline.study import now_iso
+from semclust.study import now_iso
 from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND
 
 

@@ -31,8 +31,8 @@ from semclust.annotate import auth, db
 from semclust.annotate.blinding import study_blinder
 from semclust.annotate.items import Catalog
 from semclust.annotate.people import SESSION_LIFETIME_S
-from semclust.pipeline.study import Study, UserError
 from semclust.resources import templates_dir
+from semclust.study import Study, UserError
 
 SECURE_COOKIES_ENV = "SEMCLUST_SECURE_COOKIES"
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from semclust.annotate.blinding import Blinder
 from semclust.annotate.db import transaction
-from semclust.pipeline.study import UserError, now_iso
+from semclust.study import UserError, now_iso
 from semclust.vocabulary import DIMENSION_NAMES, SCALE_POINTS
 
 CHECK_COLUMNS = ["check_id", "coder", "expected_denotative", "expected_connotative",

@@ -31,8 +31,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
-from semclust.pipeline.study import UserError
 from semclust.resources import resource_path
+from semclust.study import UserError
 
 BUSY_TIMEOUT_MS = 10_000
 # Columns added to tables after they first shipped: (table, column, declaration).

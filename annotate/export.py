@@ -1,13 +1,13 @@
 """Export of the annotation database to the study's plain CSV files.
 
-``exports/ratings.csv`` (:data:`pipeline.study.RATING_COLUMNS`)
+``exports/ratings.csv`` (:data:`semclust.study.RATING_COLUMNS`)
     item_id (= pair_id), coder, dimension (denotative | connotative),
     score (0 | 1 | 2, empty = cannot judge), round (independent | consensus),
     phase, created_at, then ``seconds_on_item`` (seconds the pair was on the
     coder's screen before this answer; empty for consensus rows and answers
     recorded before it was measured). One row per item, coder, dimension and
     round: the latest submission counts. Consensus rows have coder ``consensus``.
-``exports/matches.csv`` (:data:`pipeline.study.MATCH_COLUMNS` + clustering, descriptions)
+``exports/matches.csv`` (:data:`semclust.study.MATCH_COLUMNS` + clustering, descriptions)
     set_id, evaluator, chosen_cluster, created_at, clustering, descriptions.
     One row per set, evaluator and description kind (latest choice).
     ``clustering`` is appended because set ids are only unique within one
@@ -48,13 +48,13 @@ import pandas as pd
 
 from semclust.annotate import checks, db
 from semclust.annotate.people import CONSENSUS_NAME
-from semclust.pipeline.study import (
+from semclust.spreadsheet import restore_frame, write_export_csv
+from semclust.study import (
     MATCH_COLUMNS,
     RATING_COLUMNS,
     Study,
     UserError,
 )
-from semclust.spreadsheet import restore_frame, write_export_csv
 
 MATCH_EXPORT_COLUMNS = [*MATCH_COLUMNS, "clustering", "descriptions"]
 RATING_EXPORT_COLUMNS = [*RATING_COLUMNS, "seconds_on_item"]
@@ -70,12 +70,12 @@ COMMENT_KEY = ["item_id", "coder", "round", "comment"]
 
 def checks_csv(study: Study, folder: Path | None = None) -> Path:
     """``exports/checks.csv`` of a study (attention checks, see :mod:`annotate.checks`), or in ``folder``."""
-    return (folder or study.exports_dir) / "checks.csv"
+    return Path(folder) / study.checks_csv.name if folder else study.checks_csv
 
 
 def comments_csv(study: Study, folder: Path | None = None) -> Path:
     """``exports/comments.csv`` of a study, or in ``folder``."""
-    return (folder or study.exports_dir) / "comments.csv"
+    return Path(folder) / study.comments_csv.name if folder else study.comments_csv
 
 
 def export_paths(study: Study, folder: Path | None = None) -> dict[str, Path]:

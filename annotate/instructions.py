@@ -20,7 +20,7 @@ import re
 import pandas as pd
 from markupsafe import Markup
 
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from semclust.vocabulary import DIMENSION_NAMES, SCALE_POINTS
 
 INSTRUCTIONS_FILE = "instructions.md"

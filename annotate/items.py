@@ -1,6 +1,6 @@
 """What the annotation app shows: pairs, matching sets, options and images of a study.
 
-A :class:`Catalog` reads the study's files through :mod:`pipeline.study` and
+A :class:`Catalog` reads the study's files through :mod:`semclust.study` and
 keeps each one until its modification time changes, so a request never parses
 a CSV it parsed before, and a re-sampled ``pairs.csv`` is picked up without a
 restart. It holds no per-person state.
@@ -28,7 +28,7 @@ from typing import Callable
 import pandas as pd
 
 from semclust.annotate.blinding import Blinder
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from semclust.vocabulary import NOISE
 
 

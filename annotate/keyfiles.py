@@ -19,7 +19,7 @@ import secrets
 import time
 from pathlib import Path
 
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 MIN_SECRET_CHARS = 32
 

@@ -14,7 +14,7 @@ page's other shortcuts (:data:`RESERVED`).
 """
 from __future__ import annotations
 
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from semclust.vocabulary import DIMENSION_NAMES, SCALE_POINTS
 
 DEFAULT_KEYS: dict[str, list[str]] = {"denotative": ["0", "1", "2"], "connotative": ["q", "w", "e"]}

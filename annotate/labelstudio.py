@@ -3,7 +3,7 @@
 Labs that already run Label Studio can collect the same pair ratings and
 matching answers there. This module turns a study's samples into Label Studio
 labeling configs and task lists, and turns Label Studio's JSON export back into
-rows of our ``ratings`` and ``matches`` schemas (``pipeline.study.RATING_COLUMNS``,
+rows of our ``ratings`` and ``matches`` schemas (``semclust.study.RATING_COLUMNS``,
 ``MATCH_COLUMNS``), so ``evaluation/`` analyses them unchanged. Talking to a
 server lives in :mod:`annotate.labelstudio_api`.
 
@@ -24,7 +24,8 @@ from urllib.parse import quote
 import pandas as pd
 
 from semclust.annotate.blinding import study_blinder
-from semclust.pipeline.study import (
+from semclust.resources import templates_dir
+from semclust.study import (
     MATCH_COLUMNS,
     RATING_COLUMNS,
     Study,
@@ -33,7 +34,6 @@ from semclust.pipeline.study import (
     atomic_write_text,
     check_id,
 )
-from semclust.resources import templates_dir
 from semclust.vocabulary import CANNOT_JUDGE, DIMENSION_NAMES, DIMENSIONS, INDEPENDENT_ROUND, NOISE, SCALE
 
 TASKS = ("pairs", "sets")

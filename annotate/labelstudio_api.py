@@ -17,7 +17,7 @@ from typing import Callable
 
 from semclust.annotate import labelstudio as ls
 from semclust.extras import require
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from semclust.vocabulary import DIMENSIONS
 
 DEFAULT_KEY_ENV = "LABEL_STUDIO_API_KEY"

@@ -25,7 +25,7 @@ import sqlite3
 from pathlib import Path
 
 from semclust.annotate import db
-from semclust.pipeline.study import UserError, now_iso
+from semclust.study import UserError, now_iso
 from semclust.vocabulary import SIMULATED_PREFIX
 
 ROLES = ("coder", "evaluator", "admin")

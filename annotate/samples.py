@@ -1,7 +1,7 @@
 """Samples of a study folder: draw and write pairs and matching sets, plan the pair sample.
 
 The study-folder side of :mod:`annotate.sampling`: reads images, descriptions
-and clusterings through :class:`pipeline.study.Study`, draws with the pure
+and clusterings through :class:`semclust.study.Study`, draws with the pure
 functions there, and writes ``samples/pairs.csv``, ``samples/pairs.json`` and
 ``samples/sets/<clustering_id>.csv`` atomically. See ``docs/sampling.md``.
 """
@@ -26,7 +26,7 @@ from semclust.annotate.sampling import (
     sample_pairs,
     sample_sets,
 )
-from semclust.pipeline.study import (
+from semclust.study import (
     PAIR_COLUMNS,
     Study,
     UserError,

@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from semclust.pipeline.study import SET_COLUMNS, UserError
+from semclust.study import SET_COLUMNS, UserError
 from semclust.vocabulary import NOISE
 
 #: Strata whose candidate pairs are listed in full (below) or drawn by rejection (above).

@@ -12,7 +12,7 @@ than the one the server binds. Command-line options override the file.
 """
 from __future__ import annotations
 
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from semclust.yamlfile import brief
 
 DEFAULT_HOST = "127.0.0.1"

@@ -26,7 +26,7 @@ import pandas as pd
 from semclust.annotate import db
 from semclust.annotate.app import create_app
 from semclust.annotate.people import add_person
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 
 def make_study(root: Path, n_pairs: int, n_coders: int, seed: int = 0) -> tuple[Study, dict[str, str], int]:

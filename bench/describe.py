@@ -26,7 +26,7 @@ import pandas as pd
 
 from semclust.pipeline.describe import describe_study
 from semclust.pipeline.describers.openai_api import OpenAIDescriber
-from semclust.pipeline.study import IMAGE_COLUMNS, Study
+from semclust.study import IMAGE_COLUMNS, Study
 
 REPO = Path(__file__).resolve().parents[1]
 

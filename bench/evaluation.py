@@ -23,7 +23,7 @@ import pandas as pd
 from semclust.evaluation.agreement import agreement_by_dimension
 from semclust.evaluation.interpretability import interpretability
 from semclust.evaluation.quality import quality_grid
-from semclust.pipeline.study import KEYWORD_COLUMNS, Study
+from semclust.study import KEYWORD_COLUMNS, Study
 
 
 def build(root: Path, n_images: int, n_clusterings: int, rng) -> tuple[Study, pd.DataFrame]:

@@ -74,7 +74,7 @@ def main() -> None:
     from sklearn.metrics import adjusted_rand_score
 
     from semclust.pipeline.grid import load_grid, plan_jobs, run_grid
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     X, truth = planted_embeddings(args.n, args.dim, 20, args.seed)
     print(f"data: {args.n} x {args.dim}, 20 planted groups; cores: {os.cpu_count()}; "

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from semclust.pipeline.ingest import folder_files, ingest
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 
 def generate(folder: Path, n: int) -> int:

@@ -18,7 +18,7 @@ from PIL import Image
 
 from semclust.annotate import labelstudio as ls
 from semclust.annotate import labelstudio_api as api
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the test helpers, imported as support.x (a real Label Studio)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.annotate.samples import draw_pairs, draw_sets, plan_pairs
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 
 def build(root: Path, n_images: int, n_clusterings: int) -> Study:

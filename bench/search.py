@@ -37,7 +37,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from grid import planted_embeddings  # bench/grid.py: the same synthetic data
+from grid import planted_embeddings  # noqa: E402  (bench/grid.py: the same synthetic data)
 
 SPACE = """
 subsample: 2000
@@ -58,7 +58,7 @@ UMAP = "  - method: umap\n    n_components: 5\n    n_neighbors: 15\n"
 def build_study(root: Path, n: int, n_pairs: int, seed: int):
     """The synthetic study: embeddings, pairs.csv (phases 1, 2) and simulated ratings."""
     from semclust.evaluation.simulate import simulate_ratings
-    from semclust.pipeline.study import PAIR_COLUMNS, Study, atomic_write_csv
+    from semclust.study import PAIR_COLUMNS, Study, atomic_write_csv
 
     X, truth = planted_embeddings(n, 384, 20, seed)
     ids = [f"i{i:05d}" for i in range(n)]

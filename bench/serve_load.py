@@ -41,7 +41,7 @@ import pandas as pd
 
 from semclust.annotate import answers, db
 from semclust.annotate.people import add_person
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.evaluation.inputs import check_scale, validate_ratings
-from semclust.pipeline.study import DEFAULT_SEED, UserError
+from semclust.study import DEFAULT_SEED, UserError
 from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, SCALE_POINTS
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -322,7 +322,7 @@ def agreement_by_dimension(ratings: pd.DataFrame, scale=SCALE_POINTS, level="ord
     bootstrap : int
         Number of bootstrap replicates for ``alpha_ci95`` (0 = no interval).
     seed : int or None
-        Seed of the bootstrap (None = ``pipeline.study.DEFAULT_SEED``).
+        Seed of the bootstrap (None = ``semclust.study.DEFAULT_SEED``).
     dimensions : sequence of str or None
         The dimensions to analyse, in this order; rows of other dimensions are
         ignored. None (the default) analyses every dimension in the ratings,

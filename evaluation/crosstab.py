@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from semclust.vocabulary import NOISE
 
 PROFILE_COLUMNS = ["cluster", "size", "n_labelled", "n_labels", "majority_label", "majority_count",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from semclust.pipeline.study import Study, iter_jsonl
+from semclust.study import Study, iter_jsonl
 
 CLUSTERER_NAMES = {"hdbscan": "HDBSCAN", "kmeans": "KMeans"}
 

@@ -1,7 +1,7 @@
 """Reading and validating the evaluation inputs: ratings, matches, sets, pairs, labels.
 
 Each input is a CSV with fixed columns (see ``docs/evaluation.md``), given as
-a path or taken from a study folder through :class:`pipeline.study.Study`.
+a path or taken from a study folder through :class:`semclust.study.Study`.
 The readers return DataFrames whose **index is the row number in the file**
 (the header is row 1, so the first data row is row 2); every validation
 error names the offending rows by that index, e.g.
@@ -10,7 +10,7 @@ code keep their own index, and errors name those index labels instead.
 
 Validation never modifies its input: the ``validate_*`` functions return a
 cleaned copy (typed columns, defaults filled in) or raise
-:class:`pipeline.study.UserError`.
+:class:`semclust.study.UserError`.
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from semclust.pipeline.study import Study, UserError, read_csv
 from semclust.spreadsheet import restore_frame
+from semclust.study import Study, UserError, read_csv
 from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, NOISE, ROUNDS, SCALE_POINTS
 
 RATING_REQUIRED = ["item_id", "coder", "dimension", "score"]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from semclust.evaluation.agreement import cohen_kappa
 from semclust.evaluation.inputs import validate_matches, validate_sets
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 
 def parse_merge(merge: Iterable, known: Iterable[int]) -> dict[int, int]:
@@ -132,8 +132,8 @@ def confusion(truth, label, clusters: Sequence[int]) -> dict:
     """Confusion matrix: ``counts[i][j]`` = sets from ``clusters[i]`` labelled ``clusters[j]``."""
     index = {c: i for i, c in enumerate(clusters)}
     counts = np.zeros((len(clusters), len(clusters)), dtype=int)
-    for t, l in zip(truth, label):
-        counts[index[t], index[l]] += 1
+    for true, given in zip(truth, label):
+        counts[index[true], index[given]] += 1
     return {"clusters": [str(c) for c in clusters], "counts": counts.tolist()}
 
 

@@ -18,7 +18,7 @@ from importlib import metadata
 import pandas as pd
 
 from semclust.evaluation.report_tables import reduction_label
-from semclust.pipeline.study import Study, iter_jsonl, toolkit_version
+from semclust.study import Study, iter_jsonl, toolkit_version
 from semclust.vocabulary import CONSENSUS_ROUND, SIMULATED_PREFIX
 
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers",

@@ -24,7 +24,7 @@ from semclust.evaluation.inputs import (
     validate_pairs,
     validate_ratings,
 )
-from semclust.pipeline.study import DEFAULT_SEED, Study, UserError
+from semclust.study import DEFAULT_SEED, Study, UserError
 from semclust.vocabulary import DIMENSION_NAMES, NOISE, SCALE_POINTS
 
 MIN_PAIRS = 25
@@ -266,7 +266,7 @@ def quality_scores(ratings: pd.DataFrame, pairs: pd.DataFrame, labels: pd.DataFr
     n_permutations, n_bootstrap : int
         Replicates of the permutation test and of the bootstrap interval.
     seed : int or None
-        Seed of both (None = ``pipeline.study.DEFAULT_SEED``).
+        Seed of both (None = ``semclust.study.DEFAULT_SEED``).
 
     Returns
     -------

@@ -40,8 +40,8 @@ from semclust.evaluation.report_tables import (
     truth_display,
     write_table,
 )
-from semclust.pipeline.study import Study, UserError, now_iso
 from semclust.resources import templates_dir
+from semclust.study import Study, UserError, now_iso
 from semclust.vocabulary import INDEPENDENT_ROUND
 
 
@@ -315,7 +315,7 @@ def build_report(study: Study, clustering: str | None = None, bootstrap: int = 1
     context = {"study": study.config, "generated_at": now_iso(), "figures": {}, "notes": [],
                "simulated": simulated, "simulated_text": simulated_sentence(simulated)}
     if min_check_accuracy is not None and ratings is not None:
-        ratings, exclusion = exclude_by_checks_file(ratings, study.exports_dir / "checks.csv",
+        ratings, exclusion = exclude_by_checks_file(ratings, study.checks_csv,
                                                     min_check_accuracy)
         context["notes"].append(exclusion["text"] + " (their ratings are left out of every figure "
                                 "and table of this report).")

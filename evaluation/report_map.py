@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from semclust.pipeline.study import STALE_TEMPORARY_S, Study, atomic_write_bytes, remove_stale_temporaries
+from semclust.study import STALE_TEMPORARY_S, Study, atomic_write_bytes, remove_stale_temporaries
 
 THUMB_SIZE = (200, 200)
 LARGE_SIZE = (900, 900)

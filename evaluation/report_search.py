@@ -14,7 +14,7 @@ import pandas as pd
 
 from semclust.evaluation import figures
 from semclust.evaluation.report_tables import fmt_ci, fmt_number, write_table
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 
 def search_rows(best: dict) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from semclust.pipeline.study import (
+from semclust.study import (
     MATCH_COLUMNS,
     RATING_COLUMNS,
     Study,

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.evaluation.inputs import fail_rows, number_rows
-from semclust.pipeline.study import TRUTH_COLUMNS, Study, UserError, read_csv
+from semclust.study import TRUTH_COLUMNS, Study, UserError, read_csv
 from semclust.vocabulary import NOISE
 
 NOISE_POLICIES = ("exclude", "as-cluster")

@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from semclust.pipeline.study import UserError, iter_jsonl, now_iso
+from semclust.study import UserError, iter_jsonl, now_iso
 
 _NO_KEY = "not-needed"  # local servers (vLLM, Ollama, llama.cpp) ignore the key
 

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.pipeline.model_answers import DEFAULT_CUTOFF, NONE_ANSWERS, match_answer, normalise  # noqa: F401
-from semclust.pipeline.study import Study, UserError, atomic_write_csv
+from semclust.study import Study, UserError, atomic_write_csv
 from semclust.vocabulary import DEFAULT_N_KEYWORDS, NOISE
 from semclust.yamlfile import brief
 

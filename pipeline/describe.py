@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from semclust.pipeline.describers import Description, ImageItem
-from semclust.pipeline.study import Study, UserError, check_id, iter_jsonl, now_iso
+from semclust.study import Study, UserError, check_id, iter_jsonl, now_iso
 
 DEFAULT_PROMPT = "Describe the connotative meaning of this image, in one paragraph"
 

@@ -29,7 +29,7 @@ from semclust.pipeline.embedders import (
     short_name,
     text_embedder,
 )
-from semclust.pipeline.study import Study, UserError, check_id, now_iso, toolkit_version
+from semclust.study import Study, UserError, check_id, now_iso, toolkit_version
 
 DEFAULT_BATCH_SIZE = {"text": 64, "image": 32}
 

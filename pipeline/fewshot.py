@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.pipeline.classes import ClassSpec, keyword_texts, unit_rows, write_classification
-from semclust.pipeline.study import Study, UserError, atomic_write_json, check_id, now_iso, toolkit_version
+from semclust.study import Study, UserError, atomic_write_json, check_id, now_iso, toolkit_version
 
 #: The few-shot learners (scikit-learn) and how each is set up; ``shots`` caps k of the kNN.
 LEARNERS = {

@@ -30,7 +30,7 @@ from semclust.pipeline import cluster as clustering
 from semclust.pipeline import keywords as kw
 from semclust.pipeline import reduce as reducing
 from semclust.pipeline.gridfile import Grid, Step, load_grid, resolve_grid_path  # noqa: F401  (re-exported)
-from semclust.pipeline.study import Study, UserError, now_iso, toolkit_version
+from semclust.study import Study, UserError, now_iso, toolkit_version
 
 VERSIONED = ("umap-learn", "pynndescent", "hdbscan", "scikit-learn", "numpy", "numba")
 

@@ -32,8 +32,8 @@ from pathlib import Path
 
 from semclust.pipeline.clusterers import CLUSTERERS
 from semclust.pipeline.reducers import REDUCERS
-from semclust.pipeline.study import UserError, check_id
 from semclust.resources import grids_dir
+from semclust.study import UserError, check_id
 from semclust.vocabulary import DEFAULT_N_KEYWORDS
 
 REGISTRIES = {"reductions": REDUCERS, "clusterers": CLUSTERERS}

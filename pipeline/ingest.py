@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
-from semclust.pipeline.study import IMAGE_COLUMNS, Study, UserError, read_csv
+from semclust.study import IMAGE_COLUMNS, Study, UserError, read_csv
 
 EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 CHECKPOINT_SECONDS = 2.0

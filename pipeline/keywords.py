@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from semclust.pipeline.study import KEYWORD_COLUMNS, UserError
 from semclust.resources import resource_path
+from semclust.study import KEYWORD_COLUMNS, UserError
 from semclust.vocabulary import DEFAULT_N_KEYWORDS, NOISE
 
 TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"

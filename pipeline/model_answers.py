@@ -37,7 +37,8 @@ import difflib
 import json
 import re
 
-NOISE = -1
+from semclust.vocabulary import NOISE
+
 DEFAULT_CUTOFF = 0.8  # difflib ratio a misspelt answer needs to count as a close match
 NONE_ANSWERS = frozenset({"none", "none of these", "none of them", "none of above", "none of the above",
                           "no class", "not applicable", "n", "other", "others", "unknown", "no answer",

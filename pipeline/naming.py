@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.pipeline.model_answers import read_name
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from semclust.vocabulary import NOISE
 
 NAME_COLUMNS = ["cluster", "name", "status", "doc_image_ids"]
@@ -148,7 +148,7 @@ def name_clusters(study: Study, clustering_id: str, client, nr_docs: int = 4, se
     messages, params): a re-run asks nothing again, a killed run resumes.
     """
     from semclust.pipeline.chat import ask_cached
-    from semclust.pipeline.study import atomic_write_csv
+    from semclust.study import atomic_write_csv
 
     requests = naming_requests(study, clustering_id, nr_docs, select, doc_chars, prompt)
     folder = study.clustering_dir(clustering_id)

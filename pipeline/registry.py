@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 #: Default of a parameter the user must give.
 REQUIRED = object()

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 # `semclust --help` lists commands in the order a study uses them; any not named here follow, sorted.
 WORKFLOW = ["demo", "ingest", "describe", "descriptions", "embed", "cluster", "clusters", "search", "name",

@@ -13,7 +13,7 @@ import importlib.util
 
 import click
 
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 #: extra name -> the import names its distributions provide (what we check).
 EXTRAS: dict[str, tuple[str, ...]] = {

@@ -46,8 +46,8 @@ def search(study_dir, embedding, objective, n_trials, space, seed, max_noise, ho
       semclust search --study studies/climate --embedding minilm --objective silhouette-noise \\
           --trials 50 --space my-space.yaml --holdout fraction:0.5
     """
-    from semclust.pipeline.study import Study
     from semclust.search import SearchOptions, run_search
+    from semclust.study import Study
 
     options = SearchOptions(embedding=embedding, objective=objective, n_trials=n_trials, seed=seed,
                             space=space, max_noise=max_noise, holdout=holdout,

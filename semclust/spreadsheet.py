@@ -71,6 +71,6 @@ def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_export_csv(path, frame: pd.DataFrame) -> None:
     """Write an export (UTF-8 CSV, no index) atomically, its text cells neutralised."""
-    from semclust.pipeline.study import atomic_write_csv
+    from semclust.study import atomic_write_csv
 
     atomic_write_csv(path, neutralise_frame(frame))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 MAX_YAML_BYTES = 1_000_000   # a study's YAML files are a few kB
 MAX_YAML_DEPTH = 32

@@ -94,7 +94,7 @@ def labelstudio_venv() -> Path:
 def demo_study(tmp_path_factory, demo_dir):
     """The study `semclust demo --no-serve` builds (about two minutes; shared by the slow tests)."""
     from semclust.cli import main
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study_dir = tmp_path_factory.mktemp("demo") / "study"
     assert main(["demo", "--no-serve", "--study", str(study_dir)]) == 0

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import click
 import pytest
 
 from semclust import cli as semclust_cli
-from semclust.pipeline import study as study_module
+from semclust import study as study_module
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = "\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])

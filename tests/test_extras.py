@@ -63,7 +63,7 @@ def test_core_commands_work_with_no_extra_installed(ratings_file):
                      "--url", "http://127.0.0.1:9"]),
 ])
 def test_command_without_its_extra_exits_2_naming_the_install(tmp_path, extra, args):
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.create(tmp_path / "study", tmp_path)
     result = run_without(EXTRAS[extra], *[a.format(study=study.root) for a in args])

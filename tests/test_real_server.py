@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from semclust.pipeline.study import Study
+from semclust.study import Study
 from support import image_study as builder
 from support.ci import require
 from support.transformers_server import TransformersServer, missing_requirements

@@ -16,7 +16,6 @@ import pytest
 from semclust.evaluation.inputs import read_ratings, study_pairs
 from semclust.evaluation.quality import quality_scores, rated_pairs
 from semclust.evaluation.simulate import simulate_ratings
-from semclust.pipeline.study import PAIR_COLUMNS, Study, atomic_write_csv
 from semclust.search import SearchOptions, load_space, run_search, search_history
 from semclust.search.objectives import (
     PairRatings,
@@ -31,6 +30,7 @@ from semclust.search.objectives import (
     split_holdout,
 )
 from semclust.search.results import select
+from semclust.study import PAIR_COLUMNS, Study, atomic_write_csv
 
 REPO = Path(__file__).resolve().parents[1]
 N_IMAGES, N_GROUPS, DIM = 300, 5, 32

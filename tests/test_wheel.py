@@ -96,7 +96,7 @@ def test_the_users_own_pipeline_package_does_not_shadow_semclust(venv, user_fold
     python = str(venv / "bin" / "python")
     elsewhere = subprocess.run([python, "-c", "import pipeline"], cwd=tmp_path, capture_output=True, text=True)
     assert elsewhere.returncode != 0 and "No module named 'pipeline'" in elsewhere.stderr
-    probe = ("import pipeline, semclust.pipeline.study, semclust.evaluation.agreement, semclust; "
+    probe = ("import pipeline, semclust.study, semclust.evaluation.agreement, semclust; "
              "print(pipeline.WHOSE, semclust.__file__)")
     result = subprocess.run([python, "-c", probe], cwd=user_folder, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

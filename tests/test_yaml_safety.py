@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from semclust.yamlfile import MAX_YAML_DEPTH, brief, load_yaml
 
 LAUGHS = "\n".join(["a: &a [" + ", ".join(['"lol"'] * 9) + "]"] +

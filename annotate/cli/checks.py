@@ -38,7 +38,7 @@ def add(image_a, image_b, denotative, connotative, note, study_dir):
     """
     from semclust.annotate import checks as lib
     from semclust.annotate import db
-    from semclust.pipeline.study import Study, UserError
+    from semclust.study import Study, UserError
 
     study = Study.open(study_dir)
     images = study.read_images()
@@ -63,7 +63,7 @@ def list_(study_dir):
     """
     from semclust.annotate import checks as lib
     from semclust.annotate import db
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     with db.opened(study.annotations_db) as conn:
@@ -87,7 +87,7 @@ def remove(check_id, study_dir):
     """
     from semclust.annotate import checks as lib
     from semclust.annotate import db
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     conn = db.connect(study.annotations_db)

@@ -25,7 +25,7 @@ PEOPLE = (("demo-coder", "coder"), ("demo-coder-2", "coder"), ("demo-evaluator",
 
 
 def _has_phase(study: Path, phase: str) -> bool:
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     s = Study.open(study)
     return s.pairs_csv.is_file() and phase in set(s.read_pairs()["phase"])
@@ -125,7 +125,7 @@ def _start_app(root: click.Group, study_dir: Path, port: int | None) -> None:
         set_phase,
     )
     from semclust.annotate.serving import serve_settings
-    from semclust.pipeline.study import Study, UserError
+    from semclust.study import Study, UserError
 
     study = Study.open(study_dir)
     settings = serve_settings(study, port=port)  # the links point where `serve` will listen

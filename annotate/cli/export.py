@@ -39,7 +39,7 @@ def export(study_dir, to, force):
     """
     from semclust.annotate.db import check_database, database_error
     from semclust.annotate.export import export_study
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     check_database(study.annotations_db)

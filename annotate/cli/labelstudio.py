@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 
 from semclust.extras import needs
-from semclust.pipeline.study import Study
 from semclust.spreadsheet import write_export_csv
+from semclust.study import Study
 
 _task = click.option("--task", "task", type=click.Choice(["pairs", "sets"]), required=True,
                      help="pairs: rate samples/pairs.csv; sets: match samples/sets/<clustering>.csv.")

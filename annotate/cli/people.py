@@ -31,7 +31,7 @@ def add(name, role, study_dir, base_url):
     """
     from semclust.annotate.people import add_person, login_url
     from semclust.annotate.serving import serve_settings
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     base_url = serve_settings(study, base_url=base_url)["base_url"]
@@ -52,7 +52,7 @@ def link(name, study_dir, base_url):
     """
     from semclust.annotate.people import login_url, new_token
     from semclust.annotate.serving import serve_settings
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     base_url = serve_settings(study, base_url=base_url)["base_url"]
@@ -70,7 +70,7 @@ def revoke(name, study_dir):
       semclust people revoke alice --study studies/demo
     """
     from semclust.annotate.people import revoke_sessions
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     ended = revoke_sessions(study.annotations_db, name)
@@ -90,7 +90,7 @@ def remove(name, study_dir):
       semclust people remove alice --study studies/demo
     """
     from semclust.annotate.people import remove_person
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     ended = remove_person(study.annotations_db, name)
@@ -108,7 +108,7 @@ def list_(study_dir):
     """
     from semclust.annotate import db
     from semclust.annotate.people import list_people
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     with db.opened_for_reading(study.annotations_db) as conn:  # works on a read-only study

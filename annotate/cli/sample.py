@@ -5,7 +5,7 @@ import math
 
 import click
 
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 STUDY = click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
                      help="The study folder.")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from semclust.extras import needs
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -106,7 +106,7 @@ def serve(study_dir, host, port, threads, images_only, connection_limit, channel
     from semclust.annotate.app import create_app
     from semclust.annotate.db import check_database, database_error
     from semclust.annotate.serving import serve_settings
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     settings = serve_settings(study, host, port)

@@ -7,7 +7,7 @@ from flask import current_app, jsonify, request
 
 from semclust.annotate.blinding import Blinder
 from semclust.annotate.items import Catalog
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 
 def catalog() -> Catalog:

@@ -27,7 +27,7 @@ from semclust.annotate import dashboard as dashboard_stats
 from semclust.annotate.auth import db_conn, require_role
 from semclust.annotate.people import list_people, session_summary
 from semclust.annotate.views import catalog, study
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Export files offered for download: name -> its path in a study.

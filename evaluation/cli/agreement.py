@@ -125,7 +125,7 @@ def apply_check_exclusion(ratings, study, checks_path, min_accuracy):
     """(ratings without coders below ``min_accuracy`` on the attention checks, note dict)."""
     from semclust.evaluation.agreement import exclude_by_checks_file
 
-    path = checks_path or (study.exports_dir / "checks.csv" if study is not None else None)
+    path = checks_path or (study.checks_csv if study is not None else None)
     return exclude_by_checks_file(ratings, path, min_accuracy)
 
 

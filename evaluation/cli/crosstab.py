@@ -48,8 +48,8 @@ def crosstab(study_path, clustering, labels_ref, as_json):
       semclust crosstab --study S --clustering A --labels clustering:B --json
     """
     from semclust.evaluation.crosstab import crosstab_study, profile_file_name
-    from semclust.pipeline.study import Study
     from semclust.spreadsheet import write_export_csv
+    from semclust.study import Study
 
     study = Study.open(study_path)
     result = crosstab_study(study, clustering, labels_ref)

@@ -91,7 +91,7 @@ def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_p
         read_ratings,
     )
     from semclust.evaluation.quality import quality_grid, quality_scores
-    from semclust.pipeline.study import UserError
+    from semclust.study import UserError
 
     options = dict(min_pairs=min_pairs, threshold=threshold, n_permutations=permutations,
                    n_bootstrap=bootstrap)

@@ -30,7 +30,7 @@ def report(study_dir, clustering, bootstrap, seed, out, dpi, min_check_accuracy)
       semclust report --study studies/demo
     """
     from semclust.evaluation.report import build_report
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     path = build_report(Study.open(study_dir), clustering=clustering, bootstrap=bootstrap,
                         seed=seed, out_dir=out, dpi=dpi, min_check_accuracy=min_check_accuracy)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 
 def _default_truth(study) -> Path:
@@ -57,8 +57,8 @@ def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, forc
         simulate_matches,
         simulate_ratings,
     )
-    from semclust.pipeline.study import Study
     from semclust.spreadsheet import write_export_csv
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     seed = study.seed if seed is None else seed

@@ -43,7 +43,7 @@ def import_truth(file, study_path, name, key, label_column, force):
       semclust truth import data/demo/truth.csv --study studies/demo --name themes --label-column theme
     """
     from semclust.evaluation.truth import read_truth_file, truth_from_table
-    from semclust.pipeline.study import Study, UserError
+    from semclust.study import Study, UserError
 
     study = Study.open(study_path)
     path = study.truth_path(name)
@@ -127,7 +127,7 @@ def evaluate(study_path, truth_name, clustering, noise, as_json):
       semclust evaluate --study studies/demo --truth themes --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --noise exclude --json
     """
     from semclust.evaluation.truth import evaluate_study
-    from semclust.pipeline.study import Study, atomic_write_json
+    from semclust.study import Study, atomic_write_json
 
     study = Study.open(study_path)
     result = evaluate_study(study, truth_name, clustering=clustering, noise=noise)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.pipeline.classes import check_templates, load_classes, write_classification
-from semclust.pipeline.study import Study, UserError, check_id, now_iso, toolkit_version
+from semclust.study import Study, UserError, check_id, now_iso, toolkit_version
 
 
 @dataclass

@@ -27,7 +27,7 @@ from semclust.pipeline.classes import assign, keyword_texts, prototypes, unit_ro
 from semclust.pipeline.classifiers.classify import Prediction, optional_number, templates_param
 from semclust.pipeline.embedders.image import ImageEmbedder
 from semclust.pipeline.registry import Classifier, Param, text
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 TEMPLATES = ("a photo of {name}", "an image about {name}", "{name}: {definition}")
 

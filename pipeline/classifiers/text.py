@@ -18,7 +18,7 @@ import pandas as pd
 from semclust.pipeline.classes import assign, keyword_texts, prototypes, unit_rows
 from semclust.pipeline.classifiers.classify import Prediction, optional_number, templates_param
 from semclust.pipeline.registry import Classifier, Param, text
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 #: Texts per class, averaged: ``{definition}`` templates apply to classes that have one.
 TEMPLATES = ("{name}", "an image about {name}", "{name}: {definition}", "{definition}")

@@ -20,7 +20,7 @@ from semclust.pipeline.classes import DEFAULT_CUTOFF, keyword_texts, vlm_prompt
 from semclust.pipeline.classifiers.classify import Prediction
 from semclust.pipeline.model_answers import map_reply
 from semclust.pipeline.registry import Classifier, Param, choice, number, text
-from semclust.pipeline.study import check_id
+from semclust.study import check_id
 
 #: Columns of ``answers.csv``: every image's answer and the class it was mapped to.
 ANSWER_COLUMNS = ["image_id", "answer", "cluster", "class", "match"]

@@ -35,7 +35,7 @@ def _common(command):
 
 def _run(method: str, study_dir, classes_path, clustering_id, force, params: dict, runtime: dict):
     from semclust.pipeline.classifiers.classify import classify_study
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     result = classify_study(study, method, classes_path, params, runtime, clustering_id, force,

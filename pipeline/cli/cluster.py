@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from semclust.extras import needs
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 
 @click.command()
@@ -32,7 +32,7 @@ def cluster(study_dir, grid_name, force, jobs, stopwords):
       semclust cluster --study studies/climate --grid my-grid.yaml --jobs 2
     """
     from semclust.pipeline.grid import load_grid, run_grid
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs must be at least 1, got {jobs}")
@@ -69,7 +69,7 @@ def list_(study_dir, as_csv):
     import csv
     import sys
 
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     header = ["clustering", "n_clusters", "noise_fraction", "n_images"]
@@ -112,7 +112,7 @@ def show(study_dir, clustering_id, examples):
       semclust clusters show --study studies/demo --clustering minilm-l6--demo--umap-c5-n15--hdb-m12
     """
     from semclust.pipeline.keywords import cluster_table
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     if examples < 0:
         raise UserError(f"--examples must be 0 or more, got {examples}")

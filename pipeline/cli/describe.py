@@ -7,7 +7,7 @@ import click
 
 from semclust.pipeline.cli._options import hf_model, openai_endpoint
 from semclust.pipeline.describers import BACKENDS
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 
 @click.command("describe")
@@ -55,7 +55,7 @@ def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry
     """
     from semclust.pipeline.describe import DEFAULT_PROMPT, describe_study
     from semclust.pipeline.describers import get_describer
-    from semclust.pipeline.study import Study, check_id
+    from semclust.study import Study, check_id
 
     study = Study.open(study_dir)
     if describer_id is not None:

@@ -31,7 +31,7 @@ def check(study_dir, describer_ids, examples):
       semclust descriptions check --study S --describer openai-gpt-4o-mini-1a2b3c
     """
     from semclust.pipeline.health import REASONS, check_descriptions
-    from semclust.pipeline.study import Study, UserError
+    from semclust.study import Study, UserError
 
     study = Study.open(study_dir)
     known = study.list_describers()

@@ -42,7 +42,7 @@ def embed(study_dir, source, model, embedder_id, batch_size, device, normalize, 
     skipped and listed. A re-run with the same inputs and model does nothing.
     """
     from semclust.pipeline.embed import embed_study
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     result = embed_study(study, source, model=model, embedder_id=embedder_id, batch_size=batch_size,

@@ -41,7 +41,7 @@ def fewshot(study_dir, embedding, truth_name, shots, repeats, learner, seed, few
     """
     from semclust.pipeline.fewshot import fewshot_study
     from semclust.pipeline.fewshot import predict_all as predict_everything
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study = Study.open(study_dir)
     results = fewshot_study(study, embedding, truth_name, shots=shots, repeats=repeats,

@@ -59,7 +59,7 @@ _cutoff = click.option("--cutoff", type=click.FloatRange(0, 1), default=0.8, sho
 def _setup(study_dir, run_id, criterion, chat: dict, need_run: bool = False):
     from semclust.pipeline.chat import ChatClient
     from semclust.pipeline.ictc.prompting import load_prompts
-    from semclust.pipeline.study import Study, UserError
+    from semclust.study import Study, UserError
 
     study = Study.open(study_dir)
     if run_id is None:
@@ -136,7 +136,7 @@ def names(study_dir, run_id, k, min_count, names_file, **chat):
       semclust ictc names --study studies/demo --run mood --k 5 --model gpt-4o-mini
     """
     from semclust.pipeline.ictc.run import run_names
-    from semclust.pipeline.study import UserError
+    from semclust.study import UserError
 
     if k is None and names_file is None:
         raise UserError("give --k (or --names-file)")
@@ -191,7 +191,7 @@ def run(study_dir, run_id, describer, criterion, k, min_count, names_file, cutof
           --k 5 --model gpt-4o-mini --base-url http://localhost:8000/v1
     """
     from semclust.pipeline.ictc.run import run_assign, run_labels, run_names
-    from semclust.pipeline.study import UserError
+    from semclust.study import UserError
 
     if k is None and names_file is None:
         raise UserError("give --k (or --names-file)")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from semclust.pipeline.study import DEFAULT_SEED, UserError
+from semclust.study import DEFAULT_SEED, UserError
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: checkpoint, then stop
@@ -39,7 +39,7 @@ def ingest(images_dir, study_dir, manifest, image_root, name, seed, workers, max
     """
     from semclust.pipeline.ingest import folder_files, manifest_files, parse_size
     from semclust.pipeline.ingest import ingest as run_ingest
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     max_bytes = parse_size(max_file_size)
     if manifest is not None and images_dir is not None:

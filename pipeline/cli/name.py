@@ -43,7 +43,7 @@ def name(study_dir, clustering_id, model, nr_docs, select, doc_chars, prompt_fil
     """
     from semclust.pipeline.chat import ChatClient
     from semclust.pipeline.naming import DEFAULT_PROMPT, name_clusters
-    from semclust.pipeline.study import Study, UserError
+    from semclust.study import Study, UserError
 
     study = Study.open(study_dir)
     prompt = DEFAULT_PROMPT

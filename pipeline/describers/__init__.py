@@ -75,7 +75,7 @@ class Describer(Protocol):
 
 def get_describer(backend: str, **options) -> Describer:
     """Build the describer of ``backend`` (a key of :data:`BACKENDS`) with ``options``."""
-    from semclust.pipeline.study import UserError
+    from semclust.study import UserError
 
     if backend not in BACKENDS:
         raise UserError(f"unknown describe backend {backend!r} (choose from: {', '.join(BACKENDS)})")

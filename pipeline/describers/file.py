@@ -20,7 +20,7 @@ from typing import Iterator
 import pandas as pd
 
 from semclust.pipeline.describers import Description, ImageItem
-from semclust.pipeline.study import Study, UserError, read_csv
+from semclust.study import Study, UserError, read_csv
 
 _JSONL = {".jsonl", ".ndjson", ".json"}
 _CSV = {".csv": ",", ".tsv": "\t"}

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
 from semclust.pipeline.describers import Description, ImageItem, chunks, load_image_rgb
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 _PREFETCH_BATCHES = 4  # images decoded ahead = this x batch size
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from semclust.pipeline.embedders import library_versions
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 #: the model name users pass (``--model efficientnet-lite0``)
 MODEL_NAME = "efficientnet-lite0"

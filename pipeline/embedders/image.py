@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from semclust.pipeline.embedders import library_versions
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 
 def open_rgb(path: Path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from semclust.pipeline.embedders import DEFAULT_TEXT_MODEL, library_versions
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 
 def default_model_path() -> str:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from semclust.pipeline.ictc.prompting import messages
 from semclust.pipeline.model_answers import read_names
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 #: How many times the model is asked again when its answer does not hold exactly K names.
 MAX_CORRECTIONS = 2

@@ -15,8 +15,8 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-from semclust.pipeline.study import UserError
 from semclust.resources import resource_path
+from semclust.study import UserError
 
 #: Prompt file name -> the fields it must use.
 PROMPT_FIELDS = {

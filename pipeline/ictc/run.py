@@ -26,7 +26,7 @@ from semclust.pipeline.classes import DEFAULT_CUTOFF
 from semclust.pipeline.ictc import assign as assign_step
 from semclust.pipeline.ictc import labels as label_step
 from semclust.pipeline.ictc import names as name_step
-from semclust.pipeline.study import (
+from semclust.study import (
     Study,
     UserError,
     atomic_write_csv,

@@ -9,7 +9,7 @@ treats them like any other clustering.
 from __future__ import annotations
 
 from semclust.pipeline.grid import Grid, Job, job_config, write_clustering_folder
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 
 
 def parse_materialize(text: str | None) -> int | None:

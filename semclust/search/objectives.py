@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.evaluation.quality import MIN_PAIRS, quality_of
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 from semclust.vocabulary import NOISE
 
 QUALITY_DIMENSIONS = ("connotative", "denotative")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.pipeline.gridfile import Step
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 RECORD_COLUMNS = ["clustering_id", "objective", "n_same", "n_diff", "noise", "n_clusters",
                   "feasible", "reason"]

@@ -30,16 +30,6 @@ import yaml
 from semclust.evaluation.inputs import read_ratings, study_pairs
 from semclust.evaluation.quality import MIN_PAIRS, rated_pairs
 from semclust.pipeline.grid import Job
-from semclust.pipeline.study import (
-    Study,
-    UserError,
-    atomic_write_csv,
-    atomic_write_json,
-    atomic_write_text,
-    check_id,
-    now_iso,
-    toolkit_version,
-)
 from semclust.search import results
 from semclust.search.materialize import materialize, parse_materialize
 from semclust.search.objectives import (
@@ -52,6 +42,16 @@ from semclust.search.objectives import (
 )
 from semclust.search.space import load_space, suggest
 from semclust.search.trials import ReductionCache, TrialEvaluator, make_sampler, tell_constraints
+from semclust.study import (
+    Study,
+    UserError,
+    atomic_write_csv,
+    atomic_write_json,
+    atomic_write_text,
+    check_id,
+    now_iso,
+    toolkit_version,
+)
 from semclust.yamlfile import load_yaml
 
 N_BOOTSTRAP = 1000

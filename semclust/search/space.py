@@ -35,8 +35,8 @@ from pathlib import Path
 from semclust.pipeline.clusterers import CLUSTERERS
 from semclust.pipeline.gridfile import Step, read_yaml_mapping
 from semclust.pipeline.reducers import REDUCERS
-from semclust.pipeline.study import UserError
 from semclust.resources import grids_dir
+from semclust.study import UserError
 
 DEFAULT_SPACE = "search-default"
 SPACE_SUFFIX = ".space.yaml"  # shipped spaces live beside the grids, told apart by this suffix

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from semclust.pipeline.gridfile import Step
-from semclust.pipeline.study import UserError, atomic_write_json, temp_file_beside
 from semclust.search.objectives import (
     PROXIES,
     Objective,
@@ -30,6 +29,7 @@ from semclust.search.objectives import (
     quality_objective,
     stream_seed,
 )
+from semclust.study import UserError, atomic_write_json, temp_file_beside
 from semclust.vocabulary import NOISE
 
 STARTUP_TRIALS = 10

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from semclust.pipeline.study import Study
+from semclust.study import Study
 from support import app_study, labelstudio_server
 from support.app_study import AppStudy, blinded, csrf_from, sign_in
 

@@ -15,7 +15,7 @@ import pytest
 from semclust.annotate import db
 from semclust.annotate.export import export_study
 from semclust.annotate.people import hash_token
-from semclust.pipeline.study import MATCH_COLUMNS, RATING_COLUMNS
+from semclust.study import MATCH_COLUMNS, RATING_COLUMNS
 from support.app_study import db_rows, free_port, open_phase, rate, sign_in
 
 REPO = Path(__file__).resolve().parents[2]

@@ -41,7 +41,7 @@ def test_keys_come_from_study_yaml(env, app, login, admin):
                                   {"connotative": ["0", "w", "e"]}, {"mood": ["0", "1", "2"]}])
 def test_bad_keys_in_study_yaml_name_the_file(env, keys):
     from semclust.annotate.keymap import key_map
-    from semclust.pipeline.study import Study, UserError
+    from semclust.study import Study, UserError
 
     config = yaml.safe_load(env.study.config_path.read_text())
     env.study.config_path.write_text(yaml.safe_dump({**config, "keys": keys}))
@@ -129,5 +129,5 @@ def test_people_add_prints_links_for_the_study_serve_setting(env):
     env.study.config_path.write_text(yaml.safe_dump({**config, "serve": {"host": "127.0.0.1", "port": 8123}}))
     result = CliRunner().invoke(cli, ["people", "add", "nora", "--role", "coder", "--study", str(env.study.root)])
     assert result.exit_code == 0 and "http://127.0.0.1:8123/login/" in result.stdout
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
     assert serve_settings(Study.open(env.study.root))["port"] == 8123  # what `semclust serve` binds

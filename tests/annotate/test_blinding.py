@@ -14,7 +14,7 @@ import pytest
 
 from semclust.annotate import labelstudio as ls
 from semclust.annotate.blinding import ITEM_ID_CHARS, Blinder, blinding_key_path, is_item_id
-from semclust.pipeline.study import Study
+from semclust.study import Study
 from support.app_study import CLUSTERING, AppStudy, blinded, csrf_from, open_matching, open_phase, sign_in
 
 ITEM_ID = re.compile(rf"^[0-9a-f]{{{ITEM_ID_CHARS}}}$")

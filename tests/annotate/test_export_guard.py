@@ -12,7 +12,7 @@ import pytest
 
 from semclust.annotate import answers, db
 from semclust.annotate.export import export_study
-from semclust.pipeline.study import RATING_COLUMNS, UserError
+from semclust.study import RATING_COLUMNS, UserError
 from support.app_study import db_rows, open_phase, rate
 
 LABEL_STUDIO_RATINGS = (

@@ -114,7 +114,7 @@ def test_failed_logins_are_logged_without_the_token_and_limited_per_address(app,
 # --- 8. the cookie is named per study; Secure means __Host- ---------------------------------
 def test_two_studies_on_one_host_have_cookies_of_their_own(env, tmp_path, app):
     from semclust.annotate.app import create_app
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     other_root = tmp_path / "other"
     shutil.copytree(env.study.root, other_root)

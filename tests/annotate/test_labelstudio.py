@@ -9,7 +9,7 @@ import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
 from semclust.annotate import labelstudio as ls
-from semclust.pipeline.study import RATING_COLUMNS, UserError
+from semclust.study import RATING_COLUMNS, UserError
 from semclust.vocabulary import DIMENSIONS, SCALE
 from support.labelstudio_server import CLUSTERING, TERMS
 

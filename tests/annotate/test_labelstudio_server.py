@@ -19,7 +19,7 @@ from semclust.annotate.labelstudio_api import project_title
 from semclust.evaluation.agreement import agreement_by_dimension
 from semclust.evaluation.interpretability import interpretability
 from semclust.evaluation.quality import quality_scores
-from semclust.pipeline.study import RATING_COLUMNS
+from semclust.study import RATING_COLUMNS
 from semclust.vocabulary import DIMENSIONS
 from support.labelstudio_server import (
     ADMIN_EMAIL,

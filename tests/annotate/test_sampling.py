@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from semclust.annotate import samples, sampling
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 SEED = 1234
 
@@ -426,8 +426,8 @@ def test_plan_reports_each_clustering_sorted_by_need(tmp_path, run_cli):
     study = build_study(tmp_path / "s", ids, clusterings=clusterings)
     result = run_cli("sample", "plan", "--study", study.root, "--target-same", 25, "--budget", 100)
     assert result.exit_code == 0, result.stderr
-    lines = [l for l in result.stdout.splitlines() if l.split()[0] in clusterings]
-    assert [l.split()[0] for l in lines] == ["big", "small", "noise"]
+    lines = [line for line in result.stdout.splitlines() if line.split()[0] in clusterings]
+    assert [line.split()[0] for line in lines] == ["big", "small", "noise"]
     assert "never" in lines[2]
     # big: p_same = 2 * 15 * 14 / (30 * 29) = 0.4828
     assert f"{2 * 15 * 14 / 870:7.4f}" in lines[0]

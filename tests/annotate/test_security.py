@@ -17,7 +17,7 @@ import yaml
 
 from semclust.annotate import auth
 from semclust.annotate.app import create_app
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 from support.app_study import db_rows, open_phase, rate, sign_in
 
 OTHER_KEY = "f" * 64

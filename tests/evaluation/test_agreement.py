@@ -14,7 +14,7 @@ from semclust.evaluation.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 NAN = np.nan
 

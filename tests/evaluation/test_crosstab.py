@@ -14,7 +14,7 @@ from semclust.evaluation.crosstab import (
     profile_totals,
     resolve_labels,
 )
-from semclust.pipeline.study import IMAGE_COLUMNS, Study, UserError, atomic_write_csv
+from semclust.study import IMAGE_COLUMNS, Study, UserError, atomic_write_csv
 
 
 def make_study(tmp_path, clusterings: dict[str, list[int]]) -> Study:

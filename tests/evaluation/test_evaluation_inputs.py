@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from semclust.evaluation.inputs import parse_scale, validate_ratings
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 
 REPO = Path(__file__).resolve().parents[2]
 RATINGS = """item_id,coder,dimension,score,round,phase
@@ -167,7 +167,7 @@ def test_docs_define_every_output_key_and_command():
 def test_agreement_cli_reads_a_study_and_uses_its_seed(tmp_path, run_cli):
     import numpy as np
 
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     (tmp_path / "images").mkdir()
     study = Study.create(tmp_path / "study", tmp_path / "images", seed=5)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from semclust.evaluation.interpretability import interpretability, parse_merge
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 SETS = pd.DataFrame({"set_id": ["s0a", "s0b", "s1a", "s1b", "s2a", "s2b"],
                      "cluster": [0, 0, 1, 1, 2, 2],
@@ -130,7 +130,7 @@ def test_interpretability_cli_table_json_and_merge(tmp_path, run_cli):
 
 
 def test_interpretability_cli_reads_a_study(tmp_path, run_cli):
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     (tmp_path / "images").mkdir()
     study = Study.create(tmp_path / "study", tmp_path / "images")

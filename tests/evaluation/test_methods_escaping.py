@@ -4,7 +4,7 @@ from __future__ import annotations
 import yaml
 
 from semclust.evaluation.methods_text import escape_markdown, methods_paragraphs
-from semclust.pipeline.study import Study
+from semclust.study import Study
 from support.app_study import CLUSTERING, make_study
 
 NAME = "*x* <b>y</b> [z](http://e)"

@@ -9,7 +9,7 @@ import pytest
 
 from semclust.evaluation.inputs import read_ratings
 from semclust.evaluation.quality import pair_f1, permutation_p, quality_grid, quality_scores, score_ci
-from semclust.pipeline.study import KEYWORD_COLUMNS, Study, UserError
+from semclust.study import KEYWORD_COLUMNS, Study, UserError
 
 # Clusters: x* in 0, y* in 1, n1 noise, u1 has no label (e.g. no description).
 LABELS = pd.DataFrame({"image_id": ["x1", "x2", "x3", "y1", "y2", "y3", "n1"],

@@ -15,7 +15,7 @@ from PIL import Image
 from semclust.evaluation.quality import quality_grid
 from semclust.evaluation.report import build_report, grid_rows, grid_table
 from semclust.evaluation.simulate import simulate_matches, simulate_ratings
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 THEMES = ["wind", "fire", "ice", "sea"]
 

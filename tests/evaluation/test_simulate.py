@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.evaluation.simulate import cluster_themes, simulate_matches, simulate_ratings
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 THEME = pd.Series({f"i{k}": ("wind" if k < 6 else "fire") for k in range(12)})
 

@@ -21,7 +21,7 @@ from semclust.evaluation.truth import (
     purity,
     truth_metrics,
 )
-from semclust.pipeline.study import IMAGE_COLUMNS, Study, UserError, atomic_write_csv
+from semclust.study import IMAGE_COLUMNS, Study, UserError, atomic_write_csv
 
 INDICES = ("ari", "nmi", "ami", "homogeneity", "completeness", "v_measure")
 
@@ -367,7 +367,7 @@ def test_truth_import_with_a_key_the_file_lacks_exits_2(run_cli, tmp_path):
 
 
 def test_truth_import_takes_the_label_from_another_column(tmp_path, run_cli):
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     images = tmp_path / "images"
     images.mkdir()

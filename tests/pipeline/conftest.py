@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from semclust.pipeline.study import Study
+from semclust.study import Study
 from support import image_study as builder
 
 

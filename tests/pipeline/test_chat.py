@@ -6,7 +6,7 @@ import json
 import pytest
 
 from semclust.pipeline.chat import ChatClient, ask_cached, chat_cache_key, messages_of
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 from support.chat_server import ChatServer, system_text, user_text
 
 

@@ -23,7 +23,7 @@ from semclust.pipeline.classes import (
 )
 from semclust.pipeline.classifiers import CLASSIFIERS
 from semclust.pipeline.classifiers.vlm import describer_id
-from semclust.pipeline.study import IMAGE_COLUMNS, Study, UserError
+from semclust.study import IMAGE_COLUMNS, Study, UserError
 from support.chat_server import ChatServer, answer_text
 
 THEMES = {

@@ -13,7 +13,7 @@ from semclust.pipeline.cluster import (
 )
 from semclust.pipeline.clusterers import CLUSTERERS
 from semclust.pipeline.reduce import knn_graph, umap_reduce
-from semclust.pipeline.study import UserError
+from semclust.study import UserError
 
 
 def planted(n: int, dim: int, k: int, seed: int, noise: int = 0):

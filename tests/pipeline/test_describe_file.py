@@ -90,7 +90,7 @@ def test_describe_file_unknown_format_and_missing_file_are_user_errors(run_cli, 
 
 @pytest.mark.slow
 def test_describe_file_imports_the_demo_descriptions(run_cli, demo_dir, tmp_path):
-    from semclust.pipeline.study import Study
+    from semclust.study import Study
 
     study_dir = tmp_path / "demo"
     assert run_cli("ingest", demo_dir / "images", "--study", study_dir, "--workers", "1").exit_code == 0

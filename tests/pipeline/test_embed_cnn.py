@@ -18,7 +18,7 @@ from semclust.pipeline.embed import default_embedder_id, l2_normalize
 from semclust.pipeline.embedders import DEFAULT_IMAGE_MODEL, canonical_model, image_embedder, short_name
 from semclust.pipeline.embedders.cnn import EfficientNetLiteEmbedder, preprocess, weights_path
 from semclust.pipeline.embedders.image import open_rgb
-from semclust.pipeline.study import IMAGE_COLUMNS, Study
+from semclust.study import IMAGE_COLUMNS, Study
 
 CAT_CLASSES = set(range(281, 286))  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 ESPRESSO = 967

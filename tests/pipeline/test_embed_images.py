@@ -11,7 +11,7 @@ from PIL import Image
 from semclust.pipeline.embed import l2_normalize
 from semclust.pipeline.embedders import image_embedder
 from semclust.pipeline.embedders.image import open_rgb
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 # model folder name -> (pooled dimension, pooling the embedder must use)
 TINY_MODELS = {"tiny-clip": (16, "get_image_features"), "tiny-dinov2": (32, "pooler_output"),

@@ -11,7 +11,7 @@ from PIL import Image
 
 from semclust.pipeline.embed import default_embedder_id, embed_texts, l2_normalize, parse_source
 from semclust.pipeline.embedders import short_name, text_embedder
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 
 TEXTS = {
     "img0": "A joyful crowd celebrates a football victory, fans cheering and waving flags.",

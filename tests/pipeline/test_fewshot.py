@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from semclust.pipeline.fewshot import LEARNERS, draw, evaluate
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 
 CLASSES = ("cats", "dogs", "fish")
 

@@ -11,7 +11,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 
 from semclust.pipeline.grid import load_grid, plan_jobs, run_grid
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from semclust.pipeline.ingest import image_id_for, inspect_image
-from semclust.pipeline.study import IMAGE_COLUMNS, Study
+from semclust.study import IMAGE_COLUMNS, Study
 
 
 def make_image(path: Path, seed: int, size=(96, 72), fmt=None) -> Path:
@@ -187,7 +187,7 @@ def test_ingest_user_errors_exit_2_with_one_line(run_cli, images, tmp_path):
 RUNNER = """
 import sys, time
 import semclust.pipeline.ingest as ingest
-from semclust.pipeline.study import Study
+from semclust.study import Study
 real_inspect = ingest.inspect_image
 def slow_inspect(path, **kw):
     time.sleep(0.02)

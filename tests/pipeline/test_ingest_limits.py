@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from semclust.pipeline.ingest import inspect_image, parse_size
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 
 SEMCLUST = [sys.executable, "-m", "semclust"]
 

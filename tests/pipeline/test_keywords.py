@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from semclust.pipeline.keywords import cluster_keywords, cluster_table, default_stop_words, read_stopwords
-from semclust.pipeline.study import UserError
 from semclust.resources import resource_path
+from semclust.study import UserError
 
 
 def test_keywords_top_term_matches_the_hand_computed_tfidf():

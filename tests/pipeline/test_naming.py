@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from semclust.pipeline.model_answers import read_name
-from semclust.pipeline.study import Study
+from semclust.study import Study
 from support.chat_server import ChatServer, user_text
 
 THEMES = {0: ("protest", "crowds march with placards demanding climate action"),

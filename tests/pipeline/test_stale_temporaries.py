@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from semclust.pipeline.study import Study, remove_stale_temporaries
+from semclust.study import Study, remove_stale_temporaries
 
 
 def write(study: Study, cid: str = "c1") -> None:

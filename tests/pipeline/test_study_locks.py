@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import pytest
 
-from semclust.pipeline.study import Study, UserError
+from semclust.study import Study, UserError
 
 SEMCLUST = [sys.executable, "-m", "semclust"]
 
@@ -58,7 +58,7 @@ def test_a_writer_that_waits_too_long_exits_2_naming_the_holder(study):
 
 
 def test_a_killed_holder_frees_the_lock_at_once(study):
-    code = ("import sys, time\nfrom semclust.pipeline.study import Study\n"
+    code = ("import sys, time\nfrom semclust.study import Study\n"
             f"with Study.open({str(study.root)!r}).lock('samples'):\n    print('held', flush=True)\n    time.sleep(60)\n")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from semclust.pipeline.study import Study, atomic_write_csv
+from semclust.study import Study, atomic_write_csv
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from PIL import Image
 
 from semclust.annotate.blinding import blinding_key_path
 from semclust.annotate.people import add_person
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 TEST_BLINDING_KEY = "0123456789abcdef" * 4
 COLOURS = ["#c0392b", "#2980b9", "#27ae60", "#8e44ad", "#f39c12", "#16a085", "#7f8c8d", "#d35400"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from semclust.pipeline.study import IMAGE_COLUMNS, Study
+from semclust.study import IMAGE_COLUMNS, Study
 
 
 def make_study(tmp_path: Path, n: int = 6, twins: int = 0) -> Study:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from semclust.pipeline.study import Study
+from semclust.study import Study
 
 REPO = Path(__file__).resolve().parents[2]
 LS_VENV = REPO / ".venv-labelstudio"

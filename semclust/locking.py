@@ -4,7 +4,7 @@ Two commands that read a study file, change it and write it back (two
 ``semclust sample pairs`` at once, say) would otherwise both read the old file
 and the second write would silently drop the first one's change. Each such
 step holds an exclusive :func:`fcntl.flock` on ``STUDY/.locks/<name>.lock``
-(:meth:`Study.lock <semclust.pipeline.study.Study.lock>`). A second writer
+(:meth:`Study.lock <semclust.study.Study.lock>`). A second writer
 polls for up to :data:`DEFAULT_WAIT_S` seconds (``$SEMCLUST_LOCK_WAIT_S``) and
 then stops with one line naming who holds the lock: the holder writes its pid,
 command line, host and start time into the lock file.
@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from semclust.pipeline.study import UserError, now_iso
+from semclust.study import UserError, now_iso
 
 LOCKS_DIR = ".locks"
 DEFAULT_WAIT_S = 10.0

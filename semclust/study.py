@@ -285,6 +285,16 @@ class Study:
         return self.exports_dir / "matches.csv"
 
     @property
+    def comments_csv(self) -> Path:
+        """``exports/comments.csv``: the comments of the latest answers."""
+        return self.exports_dir / "comments.csv"
+
+    @property
+    def checks_csv(self) -> Path:
+        """``exports/checks.csv``: the answers to attention checks."""
+        return self.exports_dir / "checks.csv"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 
@@ -345,9 +355,9 @@ class Study:
         """Context manager: hold the study's lock ``name`` around a read-modify-write.
 
         Names in use: ``samples`` (pairs.csv, pairs.json, sets), ``clustering/<id>``
-        (one clustering folder). See :mod:`semclust.pipeline.locking`.
+        (one clustering folder). See :mod:`semclust.locking`.
         """
-        from semclust.pipeline.locking import study_lock
+        from semclust.locking import study_lock
 
         return study_lock(self.root, name, what, wait_s)
 
