@@ -59,7 +59,8 @@ MATCH_COLUMNS = ["set_id", "evaluator", "chosen_cluster", "created_at"]
 TRUTH_COLUMNS = ["image_id", "label"]
 
 DEFAULT_SEED = 20240501
-STALE_TEMPORARY_S = 3600  # a temporary file untouched this long belongs to no live write
+STALE_TEMPORARY_S = 60  # a temporary untouched this long is no live write (small files take milliseconds)
+CLUSTERING_FILES = ("params.json", "keywords.csv", "summary.json", "labels.csv")  # Study.write_clustering's
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]{0,199}$")
 
@@ -157,13 +158,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.(tmp|npy)$")  # what temp_file_beside names
 
 
-def remove_stale_temporaries(folder: Path, min_age_s: float = 0.0) -> list[Path]:
+def remove_stale_temporaries(folder: Path, min_age_s: float = STALE_TEMPORARY_S,
+                             owned: tuple[str, ...] = ()) -> list[Path]:
     """Delete the temporary files a killed atomic write left in ``folder``; return them.
 
     Only files named as :func:`temp_file_beside` names them (``.NAME.XXXXXXXX.tmp``
-    or ``.npy``) and last modified at least ``min_age_s`` seconds ago: a caller
-    that holds the folder's lock passes 0 (no other writer can be mid-write),
-    others a margin that keeps a concurrent writer's live file.
+    or ``.npy``), and only those last modified at least ``min_age_s`` seconds
+    ago, so a concurrent writer's live file survives. The temporaries of the
+    files named in ``owned`` go whatever their age: the caller holds the lock
+    that every writer of those files takes.
     """
     import time
 
@@ -176,7 +179,8 @@ def remove_stale_temporaries(folder: Path, min_age_s: float = 0.0) -> list[Path]
     for entry in entries:
         if _TEMPORARY.match(entry.name) and entry.is_file(follow_symlinks=False):
             try:
-                if now - entry.stat(follow_symlinks=False).st_mtime >= min_age_s:
+                mine = entry.name.rsplit(".", 2)[0][1:] in owned
+                if mine or now - entry.stat(follow_symlinks=False).st_mtime >= min_age_s:
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
             except OSError:
@@ -477,7 +481,7 @@ class Study:
             raise ValueError(f"vectors {vectors.shape} do not match {len(image_ids)} image ids")
         path = self.embedding_path(embedder_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(path.parent, min_age_s=STALE_TEMPORARY_S)
+        remove_stale_temporaries(path.parent, min_age_s=3600)  # an array of gigabytes takes minutes
         fd, tmp = temp_file_beside(path, ".npy")
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, vectors)
@@ -574,7 +578,7 @@ class Study:
         folder = self.clustering_dir(clustering_id)
         with self.lock(f"clustering/{clustering_id}", f"clustering {clustering_id}"):
             folder.mkdir(parents=True, exist_ok=True)
-            remove_stale_temporaries(folder)  # an interrupted earlier write of this clustering
+            remove_stale_temporaries(folder, owned=CLUSTERING_FILES)  # left by an interrupted write
             atomic_write_json(folder / "params.json", params)
             atomic_write_csv(folder / "keywords.csv", keywords[KEYWORD_COLUMNS])
             atomic_write_json(folder / "summary.json", summary)
