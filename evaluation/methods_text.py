@@ -27,6 +27,7 @@ CLUSTERER_NAMES = {"hdbscan": "HDBSCAN", "kmeans": "k-means", "agglomerative": "
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_LINE_BREAK = re.compile(r"\s*[\n\r\v\f\x85\u2028\u2029]\s*")
 
 
 def escape_markdown(text: object) -> str:
@@ -35,12 +36,15 @@ def escape_markdown(text: object) -> str:
     Emphasis, code, links, images, tables and raw HTML all need one of these;
     other punctuation (``-``, ``.``, ``#``) is special only at the start of a
     line, where these sentences never put a value, so model names such as
-    ``llava-1.5-7b`` stay readable.
+    ``llava-1.5-7b`` stay readable. Line breaks (and the blank space around
+    them) become one space, so a value never starts a line: no heading, list,
+    quote or code block can begin inside it, as on the HTML page.
 
     >>> print(escape_markdown("*x* <b>y</b> [z](http://e) llava-1.5_7b"))
     \\*x\\* &lt;b&gt;y&lt;/b&gt; \\[z\\](http://e) llava-1.5\\_7b
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+    one_line = _LINE_BREAK.sub(" ", str(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
 
 
 def version(name: str) -> str:

@@ -27,3 +27,13 @@ def test_the_methods_markdown_escapes_the_study_and_clustering_names(tmp_path):
     assert "umap5-hdb50" in markdown  # ids stay readable
     plain = " ".join(methods_paragraphs(study, CLUSTERING, None, None))
     assert NAME in plain  # the HTML page gets the text itself (its template escapes it)
+
+
+def test_a_value_with_line_breaks_stays_inside_its_sentence(tmp_path):
+    study = make_study(tmp_path).study
+    config = yaml.safe_load(study.config_path.read_text())
+    study.config_path.write_text(yaml.safe_dump({**config, "name": "Climate\n\n# Pwned\n- item\n    code"}))
+    paragraphs = methods_paragraphs(Study.open(study.root), CLUSTERING, None, None, markdown=True)
+    assert all("\n" not in p for p in paragraphs)  # no heading, list or code block can start
+    assert "\u201cClimate # Pwned - item code\u201d" in paragraphs[0]
+    assert escape_markdown("a\r\n\tb  c") == "a b  c"
