@@ -2,7 +2,10 @@
 
 Every write is one short transaction that appends rows; nothing is updated or
 deleted. "The answer" to an item is always the latest row (highest id) for
-that item, person, dimension and round.
+that item, person, dimension and round: the rule is written once, as the views
+of ``schema.sql`` (``current_ratings``, ``current_consensus``,
+``current_submissions``, ``current_matches``, ``phase_state``,
+``matching_state``), which every reader here selects from.
 """
 from __future__ import annotations
 
@@ -15,16 +18,9 @@ from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND
 
 
 # --- phases and matching openings -----------------------------------------------
-def _open_names(conn: sqlite3.Connection, table: str, column: str) -> set[str]:
-    rows = conn.execute(
-        f"SELECT {column} AS name, is_open FROM {table} WHERE id IN "  # noqa: S608 - fixed names
-        f"(SELECT max(id) FROM {table} GROUP BY {column})").fetchall()
-    return {r["name"] for r in rows if r["is_open"]}
-
-
 def open_phases(conn: sqlite3.Connection) -> set[str]:
-    """Phases whose latest event is 'open'."""
-    return _open_names(conn, "phase_events", "phase")
+    """Phases whose latest event is 'open' (view ``phase_state``)."""
+    return {r["phase"] for r in conn.execute("SELECT phase FROM phase_state WHERE is_open = 1")}
 
 
 def ever_opened_phases(conn: sqlite3.Connection) -> set[str]:
@@ -33,8 +29,8 @@ def ever_opened_phases(conn: sqlite3.Connection) -> set[str]:
 
 
 def open_clusterings(conn: sqlite3.Connection) -> set[str]:
-    """Clusterings whose matching sets are open for evaluators."""
-    return _open_names(conn, "matching_events", "clustering")
+    """Clusterings whose matching sets are open for evaluators (view ``matching_state``)."""
+    return {r["clustering"] for r in conn.execute("SELECT clustering FROM matching_state WHERE is_open = 1")}
 
 
 def set_phase(conn: sqlite3.Connection, phase: str, is_open: bool, person_id: int) -> None:
@@ -75,10 +71,8 @@ def record_pair(conn: sqlite3.Connection, person_id: int, pair_id: str, phase: s
 
 def latest_pair_answers(conn: sqlite3.Connection, person_id: int) -> dict[str, dict]:
     """A coder's current answers: pair_id -> {denotative, connotative, cannot_judge, comment}."""
-    rows = conn.execute(
-        "SELECT pair_id, dimension, score, cannot_judge, comment FROM ratings WHERE id IN "
-        "(SELECT max(id) FROM ratings WHERE person_id = ? AND round = 'independent' "
-        " GROUP BY pair_id, dimension)", (person_id,)).fetchall()
+    rows = conn.execute("SELECT pair_id, dimension, score, cannot_judge, comment FROM current_ratings "
+                        "WHERE person_id = ?", (person_id,)).fetchall()
     answers: dict[str, dict] = {}
     for r in rows:
         a = answers.setdefault(r["pair_id"], {"cannot_judge": False, "comment": ""})
@@ -107,9 +101,9 @@ def pair_comments(conn: sqlite3.Connection, pair_ids: list[str]) -> dict[str, li
         chunk = wanted[start:start + 500]
         marks = ", ".join("?" * len(chunk))
         rows = conn.execute(
-            "SELECT r.pair_id, p.name, r.comment FROM ratings r JOIN people p ON p.id = r.person_id "
-            "WHERE r.comment != '' AND r.id IN (SELECT max(id) FROM ratings WHERE round = 'independent' "
-            f"AND pair_id IN ({marks}) GROUP BY pair_id, person_id) ORDER BY p.name", chunk).fetchall()
+            "SELECT r.pair_id, p.name, r.comment FROM current_submissions r "
+            "JOIN people p ON p.id = r.person_id WHERE r.comment != '' AND r.round = 'independent' "
+            f"AND r.pair_id IN ({marks}) ORDER BY p.name", chunk).fetchall()
         for r in rows:
             out[r["pair_id"]].append({"coder": r["name"], "comment": r["comment"]})
     return out
@@ -117,10 +111,8 @@ def pair_comments(conn: sqlite3.Connection, pair_ids: list[str]) -> dict[str, li
 
 def independent_scores(conn: sqlite3.Connection, pair_ids: list[str] | None = None) -> dict:
     """Latest independent-round scores: {(pair_id, dimension): {coder name: score or None}}."""
-    rows = conn.execute(
-        "SELECT r.pair_id, r.dimension, r.score, p.name FROM ratings r JOIN people p ON p.id = r.person_id "
-        "WHERE r.id IN (SELECT max(id) FROM ratings WHERE round = 'independent' "
-        "GROUP BY pair_id, dimension, person_id)").fetchall()
+    rows = conn.execute("SELECT r.pair_id, r.dimension, r.score, p.name FROM current_ratings r "
+                        "JOIN people p ON p.id = r.person_id").fetchall()
     wanted = None if pair_ids is None else set(pair_ids)
     out: dict = defaultdict(dict)
     for r in rows:
@@ -131,9 +123,7 @@ def independent_scores(conn: sqlite3.Connection, pair_ids: list[str] | None = No
 
 def consensus_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """Latest consensus score per (pair_id, dimension), whoever recorded it."""
-    rows = conn.execute(
-        "SELECT pair_id, dimension, score FROM ratings WHERE id IN "
-        "(SELECT max(id) FROM ratings WHERE round = 'consensus' GROUP BY pair_id, dimension)").fetchall()
+    rows = conn.execute("SELECT pair_id, dimension, score FROM current_consensus").fetchall()
     return {(r["pair_id"], r["dimension"]): r["score"] for r in rows}
 
 
@@ -170,10 +160,8 @@ def record_match(conn: sqlite3.Connection, person_id: int, clustering: str, set_
 
 def latest_matches(conn: sqlite3.Connection, person_id: int) -> dict[tuple[str, str, str], int]:
     """An evaluator's current choices: (clustering, set_id, descriptions) -> chosen cluster."""
-    rows = conn.execute(
-        "SELECT clustering, set_id, descriptions, chosen_cluster FROM matches WHERE id IN "
-        "(SELECT max(id) FROM matches WHERE person_id = ? GROUP BY clustering, set_id, descriptions)",
-        (person_id,)).fetchall()
+    rows = conn.execute("SELECT clustering, set_id, descriptions, chosen_cluster FROM current_matches "
+                        "WHERE person_id = ?", (person_id,)).fetchall()
     return {(r["clustering"], r["set_id"], r["descriptions"]): r["chosen_cluster"] for r in rows}
 
 

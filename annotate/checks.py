@@ -79,8 +79,7 @@ def record_answer(conn: sqlite3.Connection, check_id: int, person_id: int, score
 
 def latest_answers(conn: sqlite3.Connection, person_id: int) -> dict[int, dict]:
     """A coder's current check answers: check_id -> {denotative, connotative, cannot_judge, comment}."""
-    rows = conn.execute("SELECT * FROM check_answers WHERE id IN (SELECT max(id) FROM check_answers "
-                        "WHERE person_id = ? GROUP BY check_id)", (person_id,)).fetchall()
+    rows = conn.execute("SELECT * FROM current_check_answers WHERE person_id = ?", (person_id,)).fetchall()
     return {r["check_id"]: {"denotative": r["denotative"], "connotative": r["connotative"],
                             "cannot_judge": bool(r["cannot_judge"]), "comment": r["comment"]} for r in rows}
 
@@ -91,9 +90,8 @@ def checks_frame(conn: sqlite3.Connection) -> pd.DataFrame:
         "SELECT a.check_id, p.name AS coder, c.denotative AS expected_denotative, "
         "c.connotative AS expected_connotative, a.denotative, a.connotative, "
         "CASE WHEN a.denotative = c.denotative AND a.connotative = c.connotative THEN 1 ELSE 0 END AS correct, "
-        "a.seconds_on_item, a.created_at FROM check_answers a JOIN checks c ON c.id = a.check_id "
-        "JOIN people p ON p.id = a.person_id WHERE a.id IN "
-        "(SELECT max(id) FROM check_answers GROUP BY check_id, person_id)").fetchall()
+        "a.seconds_on_item, a.created_at FROM current_check_answers a JOIN checks c ON c.id = a.check_id "
+        "JOIN people p ON p.id = a.person_id").fetchall()
     frame = pd.DataFrame([dict(r) for r in rows], columns=CHECK_COLUMNS)
     for column in ("denotative", "connotative"):
         frame[column] = frame[column].astype("Int64")

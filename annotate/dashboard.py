@@ -8,6 +8,9 @@ pivots each phase x dimension to a coders x items matrix and calls
 ``evaluation.agreement.krippendorff_alpha`` (the same statistic as
 ``semclust agreement``, without the kappas and bootstrap the dashboard does not
 show). ``bench/dashboard.py`` times it (target < 300 ms per page at 100k rows).
+The rule it applies is the one of the ``current_ratings``/``current_consensus``
+views of ``schema.sql``; the dashboard applies it to its incrementally read
+copy (rows are append-only) instead of querying the views on every page load.
 
 Alpha from few items is unstable (with 6 pairs, one disagreement swings it by
 more than 0.5): rows with fewer than :data:`MIN_ITEMS_FOR_ALPHA` items rated by at

@@ -125,11 +125,22 @@ def check_database(path: Path) -> None:
         raise database_error(path, sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}"))
 
 
+VIEWS_MARKER = "-- @views"
+
+
+def schema_parts() -> tuple[str, str]:
+    """``schema.sql`` as (tables and indexes, views): the views are made after :func:`migrate`."""
+    text = resource_path("annotate", "schema.sql").read_text(encoding="utf-8")
+    tables, _, views = text.partition(VIEWS_MARKER)
+    return tables, views
+
+
 def init_db(path: str | Path) -> None:
     """Create the database (or bring an existing one up to the schema); never drops anything.
 
     Switches the file to WAL mode (a persistent property of the file), applies
-    ``schema.sql``, adds missing columns (:func:`migrate`) and deletes the
+    ``schema.sql`` (its tables, then after :func:`migrate` its views: the rule
+    "the latest submission counts" is written once, there), adds missing columns (:func:`migrate`) and deletes the
     cookie signing key older versions stored in ``meta`` (:func:`forget_old_secret`).
     A damaged or truncated file raises UserError naming it (:func:`check_database`).
     """
@@ -138,8 +149,10 @@ def init_db(path: str | Path) -> None:
         conn = connect(path)
         try:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(resource_path("annotate", "schema.sql").read_text(encoding="utf-8"))
+            tables, views = schema_parts()
+            conn.executescript(tables)
             migrate(conn)
+            conn.executescript(views)  # after migrate: the views use columns it adds
             forget_old_secret(conn)
         finally:
             conn.close()

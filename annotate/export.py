@@ -117,9 +117,8 @@ def ratings_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     rows = conn.execute(
         "SELECT r.pair_id AS item_id, CASE r.round WHEN 'consensus' THEN ? ELSE p.name END AS coder, "
         "r.dimension, r.score, r.round, r.phase, r.created_at, r.seconds_on_item "
-        "FROM ratings r JOIN people p ON p.id = r.person_id WHERE r.id IN ("
-        " SELECT max(id) FROM ratings GROUP BY pair_id, dimension, round,"
-        " CASE round WHEN 'consensus' THEN 0 ELSE person_id END)", (CONSENSUS_NAME,)).fetchall()
+        "FROM (SELECT * FROM current_ratings UNION ALL SELECT * FROM current_consensus) r "
+        "JOIN people p ON p.id = r.person_id", (CONSENSUS_NAME,)).fetchall()
     frame = pd.DataFrame([dict(r) for r in rows], columns=RATING_EXPORT_COLUMNS)
     frame["score"] = frame["score"].astype("Int64")
     return frame.sort_values(["phase", "item_id", "dimension", "round", "coder"]).reset_index(drop=True)
@@ -129,8 +128,7 @@ def matches_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     """Latest choice per (clustering, set, evaluator, descriptions) with :data:`MATCH_EXPORT_COLUMNS`."""
     rows = conn.execute(
         "SELECT m.set_id, p.name AS evaluator, m.chosen_cluster, m.created_at, m.clustering, "
-        "m.descriptions FROM matches m JOIN people p ON p.id = m.person_id WHERE m.id IN ("
-        " SELECT max(id) FROM matches GROUP BY clustering, set_id, person_id, descriptions)").fetchall()
+        "m.descriptions FROM current_matches m JOIN people p ON p.id = m.person_id").fetchall()
     frame = pd.DataFrame([dict(r) for r in rows], columns=MATCH_EXPORT_COLUMNS)
     frame["chosen_cluster"] = frame["chosen_cluster"].astype("Int64")
     return frame.sort_values(["clustering", "descriptions", "set_id", "evaluator"]).reset_index(drop=True)
@@ -144,8 +142,7 @@ def comments_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     """
     rows = conn.execute(
         "SELECT r.pair_id AS item_id, p.name AS coder, r.comment, r.round, r.phase, r.created_at "
-        "FROM ratings r JOIN people p ON p.id = r.person_id WHERE r.id IN ("
-        " SELECT max(id) FROM ratings GROUP BY pair_id, person_id, round) AND r.comment != ''").fetchall()
+        "FROM current_submissions r JOIN people p ON p.id = r.person_id WHERE r.comment != ''").fetchall()
     frame = pd.DataFrame([dict(r) for r in rows], columns=COMMENT_COLUMNS)
     return frame.sort_values(["phase", "item_id", "round", "coder"]).reset_index(drop=True)
 

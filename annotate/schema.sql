@@ -114,3 +114,60 @@ CREATE TABLE IF NOT EXISTS check_answers (
     created_at      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS check_answers_by_person ON check_answers (person_id, check_id);
+
+-- @views ------------------------------------------------------------------------------------
+-- The database's rules, written once: an edit appends a row, and the latest row counts.
+-- Every reader (the app, the dashboard's first read, export, checks) selects from these views.
+-- Views hold no data: they are dropped and made again on every start (after db.migrate has
+-- added any missing column), so a new version's rule replaces the old one.
+
+-- A coder's current score per pair and dimension (independent round): their latest row.
+DROP VIEW IF EXISTS current_ratings;
+CREATE VIEW current_ratings AS
+SELECT r.* FROM ratings r
+WHERE r.round = 'independent' AND NOT EXISTS (
+    SELECT 1 FROM ratings n WHERE n.pair_id = r.pair_id AND n.dimension = r.dimension
+    AND n.round = 'independent' AND n.person_id = r.person_id AND n.id > r.id);
+
+-- The agreed score per pair and dimension: the latest consensus row, whoever recorded it.
+DROP VIEW IF EXISTS current_consensus;
+CREATE VIEW current_consensus AS
+SELECT r.* FROM ratings r
+WHERE r.round = 'consensus' AND NOT EXISTS (
+    SELECT 1 FROM ratings n WHERE n.pair_id = r.pair_id AND n.dimension = r.dimension
+    AND n.round = 'consensus' AND n.id > r.id);
+
+-- Each person's latest submission per pair and round (whose comment counts; a cleared comment is gone).
+DROP VIEW IF EXISTS current_submissions;
+CREATE VIEW current_submissions AS
+SELECT r.* FROM ratings r
+WHERE NOT EXISTS (
+    SELECT 1 FROM ratings n WHERE n.pair_id = r.pair_id AND n.person_id = r.person_id
+    AND n.round = r.round AND n.id > r.id);
+
+-- An evaluator's current choice per clustering, set and description kind.
+DROP VIEW IF EXISTS current_matches;
+CREATE VIEW current_matches AS
+SELECT m.* FROM matches m
+WHERE NOT EXISTS (
+    SELECT 1 FROM matches n WHERE n.person_id = m.person_id AND n.clustering = m.clustering
+    AND n.set_id = m.set_id AND n.descriptions = m.descriptions AND n.id > m.id);
+
+-- A coder's current answer per attention check.
+DROP VIEW IF EXISTS current_check_answers;
+CREATE VIEW current_check_answers AS
+SELECT a.* FROM check_answers a
+WHERE NOT EXISTS (
+    SELECT 1 FROM check_answers n WHERE n.person_id = a.person_id AND n.check_id = a.check_id
+    AND n.id > a.id);
+
+-- Whether each phase of pairs, and each clustering's matching, is open now (its latest event).
+DROP VIEW IF EXISTS phase_state;
+CREATE VIEW phase_state AS
+SELECT e.phase, e.is_open FROM phase_events e
+WHERE NOT EXISTS (SELECT 1 FROM phase_events n WHERE n.phase = e.phase AND n.id > e.id);
+
+DROP VIEW IF EXISTS matching_state;
+CREATE VIEW matching_state AS
+SELECT e.clustering, e.is_open FROM matching_events e
+WHERE NOT EXISTS (SELECT 1 FROM matching_events n WHERE n.clustering = e.clustering AND n.id > e.id);
