@@ -100,13 +100,13 @@ def inspect_image(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE_BYT
                                                "being read (--max-file-size): not read"}
     except OSError as exc:
         return {**unread, "error": f"cannot read file: {exc.strerror or exc}"}
-    data = buffer.getbuffer()
     result = {"sha256": digest.hexdigest(), "width": None, "height": None, "error": ""}
-    if not data:
+    if not buffer.tell():
         result["error"] = "empty file"
         return result
+    buffer.seek(0)  # Pillow decodes the bytes just hashed, from the same buffer (no second copy)
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(buffer) as img:
             result["width"], result["height"] = img.size
             if img.format == "JPEG":
                 img.draft(img.mode, (max(1, img.size[0] // 8), max(1, img.size[1] // 8)))

@@ -82,3 +82,32 @@ def test_parse_size_refuses_nonsense():
     assert parse_size("1 MiB") == 1 << 20
     with pytest.raises(UserError):
         parse_size("-5MB")
+
+
+def test_a_file_is_held_in_memory_once_while_it_is_hashed_and_decoded(images):
+    import tracemalloc
+
+    path = images / "noise.png"
+    path.write_bytes(os.urandom(24 * (1 << 20)))  # 24 MiB, not an image
+    tracemalloc.start()
+    try:
+        info = inspect_image(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info["error"] and info["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert peak < 1.4 * path.stat().st_size, f"peak {peak / 2**20:.0f} MiB for a 24 MiB file"
+
+
+def test_a_decompression_bomb_is_unreadable_without_being_decoded(images):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = images / "bomb.png"  # a 40,000 x 40,000 header on a few bytes of data
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40_000, 40_000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    info = inspect_image(bomb)
+    assert info["width"] is None and "DecompressionBomb" in info["error"]
