@@ -14,7 +14,7 @@ client below behave alike:
 - **Bounded concurrency**: at most ``concurrency`` requests in flight, on an
   asyncio loop in a background thread; results come back in completion order
   (:func:`run_bounded`) so the caller saves each one at once.
-- **Token accounting**: :func:`usage_tokens` reads ``prompt``/``completion``/``total``
+- **Token accounting**: :func:`~semclust.pipeline.answer_store.usage_tokens` reads ``prompt``/``completion``/``total``
   from each answer; callers sum them per run.
 
 :class:`ChatClient` sends system + user messages; :func:`ask_cached` keeps every
@@ -32,9 +32,16 @@ import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from semclust.pipeline.answer_store import (
+    AnswerCounts,
+    ModelAnswer,
+    RecordWriter,
+    capped_answer,
+    parse_completion,
+)
 from semclust.study import UserError, iter_jsonl, now_iso
 
 _NO_KEY = "not-needed"  # local servers (vLLM, Ollama, llama.cpp) ignore the key
@@ -105,16 +112,6 @@ def classify_error(exc: Exception) -> tuple[bool, str, float | None]:
         retryable = status in (408, 409, 429) or status >= 500
         return retryable, message, retry_after_seconds(getattr(exc.response, "headers", None))
     return False, f"malformed answer: {type(exc).__name__}: {str(exc)[:200]}", None
-
-
-def usage_tokens(response) -> dict:
-    """``{"prompt", "completion", "total"}`` token counts of a response ({} when it has none)."""
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return {}
-    return {"prompt": getattr(usage, "prompt_tokens", None),
-            "completion": getattr(usage, "completion_tokens", None),
-            "total": getattr(usage, "total_tokens", None)}
 
 
 @dataclass(frozen=True)
@@ -188,21 +185,6 @@ def run_bounded(items: list, one: Callable, make_client: Callable, concurrency: 
 
 
 # --- the text chat client ----------------------------------------------------------------------
-@dataclass
-class ChatAnswer:
-    """One answer: ``text`` or ``error``; ``tokens`` as :func:`usage_tokens`."""
-
-    key: str
-    text: str | None = None
-    error: str | None = None
-    latency_s: float = 0.0
-    tokens: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and bool(self.text)
-
-
 def messages_of(system: str | None, user: str) -> list[dict]:
     """The message list of one request: an optional system message, then the user message."""
     return ([{"role": "system", "content": system}] if system else []) + \
@@ -254,39 +236,23 @@ class ChatClient(EndpointClient):
         super().__init__(model, base_url, api_key_env, concurrency, timeout, max_retries, backoff_base,
                          backoff_max, max_tokens, temperature, what="a chat")
 
-    def chat(self, requests: list[tuple[str, list[dict]]]) -> Iterator[ChatAnswer]:
-        """Yield one :class:`ChatAnswer` per ``(key, messages)``, in completion order."""
+    def chat(self, requests: list[tuple[str, list[dict]]]) -> Iterator[ModelAnswer]:
+        """Yield one :class:`ModelAnswer` per ``(key, messages)``, in completion order."""
         import openai  # noqa: F401 - fail here, not in the worker thread
 
         return run_bounded(list(requests), self._one,
                            lambda: open_client(self.base_url, self.api_key, self.timeout),
                            self.concurrency, name="chat")
 
-    async def _one(self, client, request) -> ChatAnswer:
+    async def _one(self, client, request) -> ModelAnswer:
         key, messages = request
         start = time.monotonic()
         response, error = await request_with_retries(
             lambda: client.chat.completions.create(model=self.model, messages=messages, **self.params),
             self.policy)
         if response is None:
-            return ChatAnswer(key, error=error, latency_s=time.monotonic() - start)
-        return parse_chat_answer(key, response, time.monotonic() - start)
-
-
-def parse_chat_answer(key: str, response, latency_s: float) -> ChatAnswer:
-    """A response as a :class:`ChatAnswer` (an error when empty or malformed)."""
-    tokens = usage_tokens(response)
-    try:
-        choice = response.choices[0]
-        text = choice.message.content
-    except (AttributeError, IndexError, KeyError, TypeError):
-        return ChatAnswer(key, error=f"malformed answer: {str(response)[:200]!r}",
-                          latency_s=latency_s, tokens=tokens)
-    if not isinstance(text, str) or not text.strip():
-        reason = getattr(choice, "finish_reason", None)
-        return ChatAnswer(key, error=f"empty answer (finish_reason={reason})",
-                          latency_s=latency_s, tokens=tokens)
-    return ChatAnswer(key, text=text.strip(), latency_s=latency_s, tokens=tokens)
+            return ModelAnswer(key, error=error, latency_s=time.monotonic() - start)
+        return parse_completion(key, response, time.monotonic() - start)
 
 
 # --- the cache ---------------------------------------------------------------------------------
@@ -296,31 +262,18 @@ def chat_cache_key(model: str, messages: list[dict], params: dict) -> str:
 
 
 @dataclass
-class ChatSummary:
-    """Counts of one :func:`ask_cached` call; ``tokens`` sums the answers received now."""
+class ChatSummary(AnswerCounts):
+    """Counts of one :func:`ask_cached` call (:class:`~semclust.pipeline.answer_store.AnswerCounts`
+    plus the requests in all and those answered from the cache)."""
 
     path: Path
     total: int = 0
-    done: int = 0
-    failed: int = 0
     cached: int = 0
-    truncated: int = 0
-    tokens: dict = field(default_factory=lambda: {"prompt": 0, "completion": 0, "total": 0})
-    errors: list = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        from semclust.pipeline.describe import truncation_line
-
-        t = self.tokens
-        out = [(f"{self.total} requests -> {self.path.name}: asked {self.done + self.failed} "
-               f"(failed {self.failed}), from cache {self.cached}"),
-               f"tokens: {t['total']} (prompt {t['prompt']}, completion {t['completion']})"]
-        if self.truncated:
-            out.append(truncation_line(self.truncated))
-        out += [f"error ({key}): {message}" for key, message in self.errors[:5]]
-        if len(self.errors) > 5:
-            out.append(f"... and {len(self.errors) - 5} more errors (see {self.path.name})")
-        return out
+        return [(f"{self.total} requests -> {self.path.name}: asked {self.done + self.failed} "
+                 f"(failed {self.failed}), from cache {self.cached}"),
+                self.token_line(), *self.problem_lines(self.path.name)]
 
 
 def load_chat_cache(path: Path) -> dict:
@@ -355,7 +308,6 @@ def ask_cached(client: ChatClient, path: Path, requests: Iterable[tuple[str, lis
 
     from tqdm import tqdm
 
-    from semclust.pipeline.describe import RecordWriter, capped_answer
 
     requests = list(requests)
     path = Path(path)
@@ -376,7 +328,6 @@ def ask_cached(client: ChatClient, path: Path, requests: Iterable[tuple[str, lis
     with RecordWriter(path) as writer:
         for answer in client.chat(to_ask):
             text, cut = capped_answer(answer.text if answer.ok else None)
-            summary.truncated += bool(cut)
             rec = {"key": answer.key, "model": client.model, "messages": by_key[answer.key],
                    "params": client.params, "text": text, **cut,
                    "error": None if answer.ok else (answer.error or "empty answer"),
@@ -384,13 +335,7 @@ def ask_cached(client: ChatClient, path: Path, requests: Iterable[tuple[str, lis
                    "tokens": answer.tokens}
             writer.write(rec)
             records[answer.key] = rec
-            if rec["error"]:
-                summary.failed += 1
-                summary.errors.append((answer.key, rec["error"]))
-            else:
-                summary.done += 1
-            for name in summary.tokens:
-                summary.tokens[name] += int(answer.tokens.get(name) or 0)
+            summary.count(rec, answer.tokens, answer.key)
             bar.update(1)
     bar.close()
     return records, summary

@@ -23,6 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from semclust.pipeline.answer_store import AnswerCounts, RecordWriter, capped_answer
 from semclust.pipeline.describers import Description, ImageItem
 from semclust.study import Study, UserError, check_id, iter_jsonl, now_iso
 
@@ -90,78 +91,30 @@ def load_cache(study: Study, describer_id: str, model: str, prompt: str | None,
     return index
 
 
-class RecordWriter:
-    """Append JSON records to a ``.jsonl`` file; each one flushed and (by default) fsynced.
-
-    ``fsync=False`` only flushes (for answers that cost nothing to redo, such
-    as a file import); the file is fsynced once on close.
-    """
-
-    def __init__(self, path: Path, fsync: bool = True):
-        self.path = Path(path)
-        self.fsync = fsync
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        torn = False
-        if self.path.is_file() and self.path.stat().st_size:
-            with open(self.path, "rb") as fh:
-                fh.seek(-1, os.SEEK_END)
-                torn = fh.read(1) != b"\n"
-        self._fh = open(self.path, "a", encoding="utf-8")
-        if torn:  # a killed run left half a line: end it so the next record stands alone
-            self._fh.write("\n")
-
-    def write(self, record: dict) -> None:
-        self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._fh.flush()
-        if self.fsync:
-            os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
 @dataclass
-class DescribeSummary:
-    """Counts of one run. ``done``/``failed`` count answers received now; ``tokens`` sums them."""
+class DescribeSummary(AnswerCounts):
+    """Counts of one run (:class:`~semclust.pipeline.answer_store.AnswerCounts`: ``done``/``failed``
+    count answers received now, ``tokens`` sums them), plus what was skipped or copied."""
 
     describer_id: str
     path: Path
     total: int = 0
-    done: int = 0
-    failed: int = 0
     skipped: int = 0
     skipped_failed: int = 0
     copied: int = 0
-    truncated: int = 0
-    tokens: dict = field(default_factory=lambda: {"prompt": 0, "completion": 0, "total": 0})
-    errors: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The human-readable summary, one line per fact."""
-        t = self.tokens
         out = [f"describer {self.describer_id}: {self.total} images -> {self.path}",
                f"done {self.done}, failed {self.failed}, skipped {self.skipped} "
                f"(already described {self.skipped - self.skipped_failed}, "
                f"failed before {self.skipped_failed}), copied from cache {self.copied}",
-               f"tokens: {t['total']} (prompt {t['prompt']}, completion {t['completion']})"]
+               self.token_line()]
         if self.skipped_failed:
             out.append(f"{self.skipped_failed} image(s) failed in an earlier run: "
                        "re-ask them with --retry-failed")
-        if self.truncated:
-            out.append(truncation_line(self.truncated))
-        out += [f"error: {name} ({image_id}): {message}" for image_id, name, message in self.errors[:5]]
-        if len(self.errors) > 5:
-            out.append(f"... and {len(self.errors) - 5} more errors (see {self.path.name})")
-        return out + self.notes
+        return out + self.problem_lines(self.path.name) + self.notes
 
     @property
     def nothing_succeeded(self) -> bool:
@@ -188,32 +141,6 @@ def _int(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-MAX_ANSWER_CHARS = 20_000  # longest model answer stored (a paragraph is ~1,000); servers may ignore max_tokens
-
-
-def capped_answer(text: str | None) -> tuple[str | None, dict]:
-    """``(text, fields)``: ``text`` cut to :data:`MAX_ANSWER_CHARS` characters.
-
-    ``fields`` is ``{"truncated": True, "original_chars": n}`` for a cut answer,
-    else ``{}``. The generation limit (``max_tokens``) is only a request to the
-    server; this is what is enforced.
-
-    >>> capped_answer("short")
-    ('short', {})
-    >>> text, fields = capped_answer("x" * 25_000); len(text), fields
-    (20000, {'truncated': True, 'original_chars': 25000})
-    """
-    if not isinstance(text, str) or len(text) <= MAX_ANSWER_CHARS:
-        return text, {}
-    return text[:MAX_ANSWER_CHARS], {"truncated": True, "original_chars": len(text)}
-
-
-def truncation_line(n: int) -> str:
-    """The summary line for ``n`` cut answers."""
-    return (f"{n} answer(s) were longer than {MAX_ANSWER_CHARS:,} characters and were cut (the server "
-            "ignored the generation limit; the records say truncated and the original length)")
 
 
 def make_record(item: ImageItem, result: Description, describer, prompt: str | None) -> dict:
@@ -324,13 +251,5 @@ def _copy_record(item: ImageItem, source: dict) -> dict:
 
 
 def _count(summary: DescribeSummary, item: ImageItem, record: dict, result, root: Path) -> None:
-    if record["error"]:
-        summary.failed += 1
-        name = Path(os.path.relpath(item.path, root)).as_posix()
-        summary.errors.append((item.image_id, name, record["error"]))
-    else:
-        summary.done += 1
-    summary.truncated += bool(record.get("truncated"))
-    if result is not None:
-        for key in ("prompt", "completion", "total"):
-            summary.tokens[key] += int((result.tokens or {}).get(key) or 0)
+    name = Path(os.path.relpath(item.path, root)).as_posix()
+    summary.count(record, result.tokens if result is not None else None, item.image_id, name)

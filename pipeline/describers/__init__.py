@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import importlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol
+
+from semclust.pipeline.answer_store import ModelAnswer
 
 BACKENDS = {
     "openai": "semclust.pipeline.describers.openai_api:OpenAIDescriber",
@@ -44,24 +46,9 @@ class ImageItem:
     height: int = 0
 
 
-@dataclass
-class Description:
-    """The outcome for one image.
-
-    ``text`` is None when ``error`` says why there is no description.
-    ``latency_s`` is wall-clock seconds spent on this image (all attempts);
-    ``tokens`` holds ``prompt``, ``completion`` and ``total`` counts when known.
-    """
-
-    image_id: str
-    text: str | None = None
-    error: str | None = None
-    latency_s: float = 0.0
-    tokens: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and bool(self.text and self.text.strip())
+#: The outcome for one image: a :class:`~semclust.pipeline.answer_store.ModelAnswer` keyed by its
+#: image id (``Description(image_id, text=..., error=..., latency_s=..., tokens=...)``).
+Description = ModelAnswer
 
 
 class Describer(Protocol):

@@ -22,6 +22,7 @@ import base64
 import time
 from collections.abc import Iterator
 
+from semclust.pipeline.answer_store import parse_completion
 from semclust.pipeline.chat import (
     EndpointClient,
     backoff_delay,
@@ -31,14 +32,12 @@ from semclust.pipeline.chat import (
     resolve_api_key,
     retry_after_seconds,
     run_bounded,
-    usage_tokens,
 )
 from semclust.pipeline.describers import Description, ImageItem, load_image_bytes
 
 __all__ = [
     "OpenAIDescriber",
     "backoff_delay",
-    "parse_answer",
     "resolve_api_key",
     "retry_after_seconds",
 ]
@@ -108,22 +107,6 @@ class OpenAIDescriber(EndpointClient):
             self.policy)
         if response is None:
             return Description(item.image_id, error=error, latency_s=time.monotonic() - start)
-        return parse_answer(item.image_id, response, time.monotonic() - start)
+        return parse_completion(item.image_id, response, time.monotonic() - start)
 
     _classify = staticmethod(classify_error)
-
-
-def parse_answer(image_id: str, response, latency_s: float) -> Description:
-    """Turn a chat-completions response into a Description (an error if empty or malformed)."""
-    tokens = usage_tokens(response)
-    try:
-        choice = response.choices[0]
-        text = choice.message.content
-    except (AttributeError, IndexError, KeyError, TypeError):
-        return Description(image_id, error=f"malformed answer: {str(response)[:200]!r}",
-                           latency_s=latency_s, tokens=tokens)
-    if not isinstance(text, str) or not text.strip():
-        reason = getattr(choice, "finish_reason", None)
-        return Description(image_id, error=f"empty answer (finish_reason={reason})",
-                           latency_s=latency_s, tokens=tokens)
-    return Description(image_id, text=text.strip(), latency_s=latency_s, tokens=tokens)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from semclust.pipeline.answer_store import add_tokens, no_tokens
 from semclust.pipeline.chat import ask_cached
 from semclust.pipeline.classes import DEFAULT_CUTOFF
 from semclust.pipeline.ictc import assign as assign_step
@@ -67,13 +68,11 @@ class StepResult:
     """What one step did: lines to print and the tokens it spent now."""
 
     lines: list = field(default_factory=list)
-    tokens: dict = field(default_factory=lambda: {"prompt": 0, "completion": 0, "total": 0})
+    tokens: dict = field(default_factory=no_tokens)
 
 
 def _add_tokens(config: dict, step: str, tokens: dict) -> None:
-    spent = config.setdefault("tokens", {}).setdefault(step, {"prompt": 0, "completion": 0, "total": 0})
-    for name in spent:
-        spent[name] += int(tokens.get(name) or 0)
+    add_tokens(config.setdefault("tokens", {}).setdefault(step, no_tokens()), tokens)
 
 
 def _client_info(client) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from semclust.pipeline.describe import MAX_ANSWER_CHARS
+from semclust.pipeline.answer_store import MAX_ANSWER_CHARS
 from support.chat_server import ChatServer
 
 

@@ -17,7 +17,7 @@ import time
 import pandas as pd
 import pytest
 
-from semclust.pipeline.describe import RecordWriter
+from semclust.pipeline.answer_store import RecordWriter
 from semclust.pipeline.model_answers import read_answer, read_names
 from support.chat_server import ChatServer, user_text
 
