@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from semclust.pipeline.model_answers import DEFAULT_CUTOFF, NONE_ANSWERS, match_answer, normalise  # noqa: F401
-from semclust.study import Study, UserError, atomic_write_csv
+from semclust.study import Study, UserError, atomic_write_csv, provenance
 from semclust.vocabulary import DEFAULT_N_KEYWORDS, NOISE
 from semclust.yamlfile import brief
 
@@ -268,7 +268,8 @@ def class_table(classes: list[ClassSpec]) -> dict:
 def write_classification(study: Study, clustering_id: str, image_ids: list[str], labels,
                          classes: list[ClassSpec], params: dict, texts: pd.Series | None = None,
                          keywords_source: str = "none", extra: dict | None = None,
-                         summary_extra: dict | None = None) -> dict:
+                         summary_extra: dict | None = None, source: str = "classify",
+                         libraries: tuple[str, ...] = ()) -> dict:
     """Write a classification as a clustering folder; return its summary.
 
     Parameters
@@ -318,5 +319,10 @@ def write_classification(study: Study, clustering_id: str, image_ids: list[str],
                            "tfidf": kw.TFIDF_SETTINGS, "stopwords": "default"},
               "classes": [{"cluster": i, **c.as_dict()} for i, c in enumerate(classes)]}
     frame = pd.DataFrame({"image_id": list(image_ids), "cluster": labels})
-    study.write_clustering(clustering_id, frame, params, keywords, summary)
+    embedding = params.get("embedding")
+    embedding = embedding.get("id") if isinstance(embedding, dict) else embedding
+    describer = keywords_source.split(":", 1)[1] if keywords_source.startswith("descriptions:") else None
+    study.write_clustering(clustering_id, frame, params, keywords, summary,
+                           provenance(source, describer, embedding if isinstance(embedding, str) else None,
+                                      libraries))
     return summary

@@ -19,14 +19,21 @@ folder (class i = cluster i, classes in sorted order).
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from semclust.pipeline.classes import ClassSpec, keyword_texts, unit_rows, write_classification
-from semclust.study import Study, UserError, atomic_write_json, check_id, now_iso, toolkit_version
+from semclust.study import (
+    Study,
+    UserError,
+    atomic_write_json,
+    check_id,
+    library_versions,
+    now_iso,
+    toolkit_version,
+)
 
 #: The few-shot learners (scikit-learn) and how each is set up; ``shots`` caps k of the kNN.
 LEARNERS = {
@@ -147,16 +154,12 @@ def evaluate(X: np.ndarray, labels: np.ndarray, learner: str, shots: int, repeat
                        "majority": round(float(np.mean(majority)), 6)}}
 
 
+LIBRARIES = ("scikit-learn", "numpy")
+
+
 def default_fewshot_id(embedding: str, truth: str, learner: str, shots: int) -> str:
     """``<embedding>--<truth>--<learner>-s<shots>``, e.g. ``minilm-l6--demo--themes--logreg-s10``."""
     return check_id("fewshot", f"{embedding}--{truth}--{learner}-s{shots}")
-
-
-def _versions() -> dict:
-    from importlib import metadata
-
-    return {"python": sys.version.split()[0], "semclust": toolkit_version(),
-            "scikit-learn": metadata.version("scikit-learn"), "numpy": np.__version__}
 
 
 def fewshot_study(study: Study, embedding: str, truth: str, shots: int = 10, repeats: int = 10,
@@ -186,7 +189,7 @@ def fewshot_study(study: Study, embedding: str, truth: str, shots: int = 10, rep
         "classes": {c: int(counts[c]) for c in data.classes},
         **scores,
         "notes": data.notes,
-        "versions": _versions(), "created_at": now_iso(),
+        "versions": library_versions(*LIBRARIES), "created_at": now_iso(),
     }
     path = study.fewshot_dir / fewshot_id / "results.json"
     atomic_write_json(path, results)
@@ -227,9 +230,10 @@ def predict_all(study: Study, embedding: str, truth: str, learner: str = "logreg
               "trained_on": len(data.rows),
               "embedding": {"id": embedding, "n_images": len(X), "dim": int(X.shape[1]),
                             "info": info},
-              "seed": study.seed, "versions": _versions(), "toolkit_version": toolkit_version(),
+              "seed": study.seed, "versions": library_versions(*LIBRARIES), "toolkit_version": toolkit_version(),
               "created_at": now_iso()}
     summary = write_classification(study, clustering_id, list(ids), labels,
                                    [ClassSpec(c) for c in data.classes], params, texts, source,
-                                   summary_extra={"trained_on": len(data.rows)})
+                                   summary_extra={"trained_on": len(data.rows)}, source="fewshot",
+                                   libraries=LIBRARIES)
     return {**summary, "clustering_id": clustering_id}

@@ -30,7 +30,7 @@ from semclust.pipeline import cluster as clustering
 from semclust.pipeline import keywords as kw
 from semclust.pipeline import reduce as reducing
 from semclust.pipeline.gridfile import Grid, Step, load_grid, resolve_grid_path  # noqa: F401  (re-exported)
-from semclust.study import Study, UserError, now_iso, toolkit_version
+from semclust.study import Study, UserError, library_versions, now_iso, provenance, toolkit_version
 
 VERSIONED = ("umap-learn", "pynndescent", "hdbscan", "scikit-learn", "numpy", "numba")
 
@@ -90,19 +90,6 @@ def job_config(job: Job, grid: Grid, seed: int) -> dict:
         "keywords": {"k": grid.keywords_k, "from": grid.keywords_from,
                      "stopwords": str(grid.stopwords) if grid.stopwords else "default"},
     }
-
-
-def library_versions() -> dict:
-    """Installed versions of the libraries a clustering depends on."""
-    from importlib import metadata
-
-    versions = {"python": sys.version.split()[0], "semclust": toolkit_version()}
-    for name in VERSIONED:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def _existing_status(study: Study, job: Job, config: dict) -> str | None:
@@ -209,7 +196,10 @@ def _write(study: Study, job: Job, config: dict, ids, labels, texts, kw_source: 
         "created_at": now_iso(),
     }
     frame = pd.DataFrame({"image_id": list(ids), "cluster": labels_s.astype(int)})
-    study.write_clustering(job.clustering_id, frame, params, keywords, summary)
+    describer = kw_source.split(":", 1)[1] if kw_source.startswith("descriptions:") else None
+    source = provenance("search" if (extra or {}).get("search") else "grid", descriptions=describer,
+                        embedding=job.embedding, libraries=VERSIONED)
+    study.write_clustering(job.clustering_id, frame, params, keywords, summary, source)
     return summary
 
 
@@ -217,7 +207,7 @@ def _meta(embedding: str, shape: tuple, info: dict, seed: int, grid: Grid) -> di
     """The params.json keys that describe the run rather than the clustering."""
     return {"embedding": {"id": embedding, "n_images": int(shape[0]), "dim": int(shape[1]),
                           "info": info},
-            "seed": seed, "grid_file": str(grid.source), "versions": library_versions(),
+            "seed": seed, "grid_file": str(grid.source), "versions": library_versions(*VERSIONED),
             "toolkit_version": toolkit_version()}
 
 

@@ -81,6 +81,43 @@ def toolkit_version() -> str:
         return "unknown"
 
 
+def library_versions(*names: str) -> dict:
+    """``{"python", "semclust", name: version or None, ...}``: the software a result was made with.
+
+    ``names`` are distribution names (``"scikit-learn"``, ``"umap-learn"``); one not
+    installed is ``None``.
+    """
+    import sys
+
+    versions = {"python": sys.version.split()[0], "semclust": toolkit_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+PARAMS_SCHEMA = 1
+#: Who wrote a clustering (``params.json`` ``provenance.source``).
+CLUSTERING_SOURCES = ("grid", "search", "classify", "fewshot", "ictc", "import", "edit", "unspecified")
+
+
+def provenance(source: str, descriptions: str | None = None, embedding: str | None = None,
+               libraries: Iterable[str] = ()) -> dict:
+    """The record every clustering's ``params.json`` holds under ``provenance``.
+
+    ``{"schema": 1, "source": grid | search | classify | fewshot | ictc | import | edit | unspecified,
+    "descriptions": describer id or None, "embedding": embedding id or None, "created_at",
+    "versions": library_versions(*libraries)}``. ``descriptions`` names the descriptions the
+    clustering was made from or named by (``semclust name`` and keywords read them).
+    """
+    if source not in CLUSTERING_SOURCES:
+        raise ValueError(f"unknown clustering source {source!r} (known: {', '.join(CLUSTERING_SOURCES)})")
+    return {"schema": PARAMS_SCHEMA, "source": source, "descriptions": descriptions, "embedding": embedding,
+            "created_at": now_iso(), "versions": library_versions(*libraries)}
+
+
 def now_iso() -> str:
     """Current UTC time as ISO 8601 with seconds, e.g. ``2026-11-22T20:31:05Z``."""
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -534,12 +571,15 @@ class Study:
     def clustering_embedding(self, clustering_id: str) -> str | None:
         """Id of the embedding a clustering was made from (None if params.json does not say).
 
-        ``params.json`` holds ``embedding`` as ``{"id": ..., "dim": ..., "info": ...}``
-        (written by `semclust cluster`) or, from other tools, as the plain id.
+        Read from ``provenance.embedding``, else ``embedding`` as ``{"id": ..., "dim": ...,
+        "info": ...}`` (written by `semclust cluster`) or, from other tools, as the plain id.
         """
         if not (self.clustering_dir(clustering_id) / "params.json").is_file():
             return None
-        embedding = self.read_clustering_json(clustering_id, "params.json").get("embedding")
+        params = self.read_clustering_json(clustering_id, "params.json")
+        if (params.get("provenance") or {}).get("embedding"):
+            return params["provenance"]["embedding"]
+        embedding = params.get("embedding")
         return embedding.get("id") if isinstance(embedding, dict) else embedding
 
     def clustering_describer(self, clustering_id: str) -> str | None:
@@ -553,7 +593,8 @@ class Study:
         if not (self.clustering_dir(clustering_id) / "params.json").is_file():
             return None
         params = self.read_clustering_json(clustering_id, "params.json")
-        candidates = [str((params.get("keywords") or {}).get("source", "")), params.get("describer")]
+        candidates = [(params.get("provenance") or {}).get("descriptions"),
+                      str((params.get("keywords") or {}).get("source", "")), params.get("describer")]
         embedding = params.get("embedding")
         if isinstance(embedding, dict):
             candidates.append(str((embedding.get("info") or {}).get("source", "")))
@@ -573,8 +614,13 @@ class Study:
                         dtype={"term": str})
 
     def write_clustering(self, clustering_id: str, labels: pd.DataFrame, params: dict,
-                         keywords: pd.DataFrame, summary: dict) -> Path:
-        """Write one complete clustering folder; ``labels.csv`` last (it marks completeness)."""
+                         keywords: pd.DataFrame, summary: dict, source: dict | None = None) -> Path:
+        """Write one complete clustering folder; ``labels.csv`` last (it marks completeness).
+
+        ``source`` is the :func:`provenance` record, stored as ``params["provenance"]``
+        (default: ``provenance("unspecified")`` unless ``params`` holds one).
+        """
+        params = {**params, "provenance": source or params.get("provenance") or provenance("unspecified")}
         folder = self.clustering_dir(clustering_id)
         with self.lock(f"clustering/{clustering_id}", f"clustering {clustering_id}"):
             folder.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from semclust.pipeline.classes import check_templates, load_classes, write_classification
-from semclust.study import Study, UserError, check_id, now_iso, toolkit_version
+from semclust.study import Study, UserError, check_id, library_versions, now_iso, toolkit_version
+
+LIBRARIES = ("numpy", "scikit-learn", "torch", "transformers", "sentence-transformers")
 
 
 @dataclass
@@ -83,14 +85,6 @@ def _settings(entry, params: dict) -> dict:
     return entry.settings({"method": entry.name, **params}, fail)[0]
 
 
-def _library_versions() -> dict:
-    from semclust.pipeline.embedders import library_versions
-
-    return {"python": sys.version.split()[0], "semclust": toolkit_version(),
-            **library_versions("numpy", "scikit-learn", "torch", "transformers",
-                               "sentence-transformers")}
-
-
 def classify_study(study: Study, method: str, classes_path: str | Path, params: dict,
                    runtime: dict | None = None, clustering_id: str | None = None, force: bool = False,
                    echo=None) -> ClassifyResult:
@@ -148,11 +142,12 @@ def classify_study(study: Study, method: str, classes_path: str | Path, params: 
         **prediction.info,
         "unassigned": prediction.unassigned,
         "seed": study.seed,
-        "versions": _library_versions(),
+        "versions": library_versions(*LIBRARIES),
         "toolkit_version": toolkit_version(),
         "created_at": now_iso(),
     }
     summary = write_classification(study, clustering_id, prediction.image_ids, prediction.labels,
                                    classes, params_json, prediction.texts, prediction.keywords_source,
-                                   prediction.extra, {"unassigned": prediction.unassigned})
+                                   prediction.extra, {"unassigned": prediction.unassigned},
+                                   source="classify", libraries=LIBRARIES)
     return ClassifyResult(clustering_id, folder, prediction, summary, replaced)

@@ -98,16 +98,3 @@ def image_embedder(model: str | None = None, device: str = "auto"):
     from semclust.pipeline.embedders.image import ImageEmbedder
 
     return ImageEmbedder(model, resolve_device(device))
-
-
-def library_versions(*names: str) -> dict:
-    """Installed versions of the named distributions (``None`` where not installed)."""
-    from importlib import metadata
-
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions

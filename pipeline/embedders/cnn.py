@@ -28,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semclust.pipeline.embedders import library_versions
-from semclust.study import UserError
+from semclust.study import UserError, library_versions
 
 #: the model name users pass (``--model efficientnet-lite0``)
 MODEL_NAME = "efficientnet-lite0"

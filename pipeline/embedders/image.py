@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semclust.pipeline.embedders import library_versions
-from semclust.study import UserError
+from semclust.study import UserError, library_versions
 
 
 def open_rgb(path: Path):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from semclust.pipeline.embedders import DEFAULT_TEXT_MODEL, library_versions
-from semclust.study import UserError
+from semclust.pipeline.embedders import DEFAULT_TEXT_MODEL
+from semclust.study import UserError, library_versions
 
 
 def default_model_path() -> str:

@@ -33,6 +33,7 @@ from semclust.study import (
     atomic_write_csv,
     atomic_write_json,
     now_iso,
+    provenance,
     read_csv,
     toolkit_version,
 )
@@ -235,7 +236,8 @@ def write_clustering(study: Study, run: str, config: dict, names: list[str], fra
               "prompts": prompts, "tokens": config.get("tokens", {}),
               "keywords": {"source": "ictc names"}, "toolkit_version": toolkit_version()}
     study.write_clustering(run, pd.DataFrame({"image_id": frame["image_id"], "cluster": labels}),
-                           params, keywords, summary)
+                           params, keywords, summary, provenance("ictc", descriptions=config["describer"],
+                                                                 libraries=("openai",)))
     return folder
 
 

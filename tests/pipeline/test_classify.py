@@ -212,6 +212,7 @@ def test_classify_text_assigns_descriptions_to_their_theme(run_cli, text_study, 
                                     "definition": "dogs, cats and other animals living with people"}
     assert params["classifier"]["method"] == "text" and params["classifier"]["templates"][0] == "{name}"
     assert text_study.clustering_embedding(cid) == "minilm"
+    assert params["provenance"]["source"] == "classify" and params["provenance"]["embedding"] == "minilm"
     summary = text_study.read_clustering_json(cid, "summary.json")
     assert summary["classes"] == {"0": "pets", "1": "cooking", "2": "football"}
     assert summary["keywords_source"] == "descriptions:d"

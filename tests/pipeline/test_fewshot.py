@@ -94,6 +94,7 @@ def test_fewshot_predict_all_writes_a_clustering_of_every_image(run_cli, synthet
     assert (unlabelled["cluster"].map(names) == unlabelled["image_id"].str.split("_").str[0]).all()
     params = synthetic_study.read_clustering_json(cid, "params.json")
     assert params["trained_on"] == 54 and params["method"] == "fewshot-logreg"
+    assert params["provenance"]["source"] == "fewshot" and set(params["provenance"]["versions"]) >= {"scikit-learn"}
     assert synthetic_study.clustering_embedding(cid) == "emb"
 
 

@@ -313,3 +313,13 @@ def test_tsne_perplexity_not_below_the_number_of_images_exits_2(run_cli, study, 
                     "clusterers: [{method: kmeans, k: 3}]\n")
     result = run_cli("cluster", "--study", study.root, "--grid", path)
     assert result.exit_code == 2 and "tsne-c2-p400" in result.stderr and "perplexity" in result.stderr
+
+
+def test_every_grid_clustering_records_its_provenance(study, grid_file):
+    run_grid(study, load_grid(grid_file), n_jobs=1, progress=False)
+    for cid in study.list_clusterings():
+        record = study.read_clustering_json(cid, "params.json")["provenance"]
+        assert record["schema"] == 1 and record["source"] == "grid"
+        assert record["descriptions"] == "vlm" and record["embedding"] == "textemb"
+        assert set(record["versions"]) >= {"python", "semclust", "hdbscan", "umap-learn", "numpy"}
+        assert study.clustering_describer(cid) == "vlm" and study.clustering_embedding(cid) == "textemb"

@@ -89,6 +89,7 @@ def test_ictc_run_writes_criteria_and_a_clustering_with_names(run_cli, mood_stud
     params = json.loads((clustering / "params.json").read_text())
     assert params["clusterer"] == {"method": "ictc"} and params["names"] == ["Joy", "Fear", "Calm"]
     assert params["criterion"] == "mood"
+    assert params["provenance"]["source"] == "ictc" and params["provenance"]["descriptions"] == "d"
     assert pd.read_csv(clustering / "names.csv").to_dict("list") == {"cluster": [0, 1, 2],
                                                                      "name": ["Joy", "Fear", "Calm"]}
     assert mood_study.read_labels("mood")["cluster"].tolist() == [0, 0, 1, 1, 2, 2]
