@@ -277,11 +277,6 @@ def validate_labels(labels: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- sources: explicit files or a study ----------------------------------------
-def open_study(path) -> Study | None:
-    """``Study.open(path)``, or None when no path is given."""
-    return Study.open(path) if path else None
-
-
 def load_ratings(path=None, study: Study | None = None) -> pd.DataFrame:
     """Ratings from ``path``, else the study's ``exports/ratings.csv``."""
     if path:

@@ -1,16 +1,14 @@
 """`semclust search`: hyperparameter search on the rated pairs, with a held-out half (docs/search.md)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
+from semclust.cli_options import study_option
 from semclust.extras import needs
 
 
 @click.command()
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path),
-              help="Study folder.")
+@study_option()
 @click.option("--embedding", required=True, help="Embedding id to cluster.")
 @click.option("--objective", required=True,
               help="quality:connotative, quality:denotative, silhouette, dbcv or silhouette-noise.")
@@ -29,7 +27,7 @@ from semclust.extras import needs
 @click.option("--id", "search_id", default=None,
               help="Search id (default: embedding--objective--hash of the settings).")
 @needs("pipeline", "optuna", "umap", "hdbscan")
-def search(study_dir, embedding, objective, n_trials, space, seed, max_noise, holdout,
+def search(study, embedding, objective, n_trials, space, seed, max_noise, holdout,
            materialize, search_id):
     """Search reductions and clusterer settings for the best clustering by OBJECTIVE.
 
@@ -47,12 +45,11 @@ def search(study_dir, embedding, objective, n_trials, space, seed, max_noise, ho
           --trials 50 --space my-space.yaml --holdout fraction:0.5
     """
     from semclust.search import SearchOptions, run_search
-    from semclust.study import Study
 
     options = SearchOptions(embedding=embedding, objective=objective, n_trials=n_trials, seed=seed,
                             space=space, max_noise=max_noise, holdout=holdout,
                             materialize=materialize, search_id=search_id)
-    result = run_search(Study.open(study_dir), options)
+    result = run_search(study, options)
     _print_result(result)
 
 

@@ -1,15 +1,13 @@
 """`semclust checks`: attention checks, pairs with a known answer hidden among a coder's pairs."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from semclust.annotate.cli import Group
+from semclust.cli_options import study_option
 from semclust.vocabulary import SCALE_POINTS
 
-STUDY_OPTION = click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path),
-                            help="Study folder.")
+STUDY_OPTION = study_option()
 SCORE = click.IntRange(min(SCALE_POINTS), max(SCALE_POINTS))
 
 
@@ -25,7 +23,7 @@ def checks():
 @click.option("--connotative", type=SCORE, required=True, help="The connotative score a careful coder gives.")
 @click.option("--note", default="", help="Why this answer is expected (shown to admins only).")
 @STUDY_OPTION
-def add(image_a, image_b, denotative, connotative, note, study_dir):
+def add(image_a, image_b, denotative, connotative, note, study):
     """Add a check: IMAGE_A and IMAGE_B (ids of images.csv) with the expected scores.
 
     An image paired with itself must be 2/2; a pair known to be unrelated 0/0.
@@ -38,9 +36,7 @@ def add(image_a, image_b, denotative, connotative, note, study_dir):
     """
     from semclust.annotate import checks as lib
     from semclust.annotate import db
-    from semclust.study import Study, UserError
-
-    study = Study.open(study_dir)
+    from semclust.study import UserError
     images = study.read_images()
     ok = set(images.loc[images["status"].astype(str) == "ok", "image_id"].astype(str))
     for image in (image_a, image_b):
@@ -54,7 +50,7 @@ def add(image_a, image_b, denotative, connotative, note, study_dir):
 
 @checks.command("list")
 @STUDY_OPTION
-def list_(study_dir):
+def list_(study):
     """List the active checks and each coder's accuracy on them.
 
     \b
@@ -63,9 +59,6 @@ def list_(study_dir):
     """
     from semclust.annotate import checks as lib
     from semclust.annotate import db
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     with db.opened(study.annotations_db) as conn:
         rows, accuracy = lib.list_checks(conn), lib.accuracy_by_coder(conn)
     click.echo("check  image_a  image_b  expected (den/con)  note")
@@ -78,7 +71,7 @@ def list_(study_dir):
 @checks.command("remove")
 @click.argument("check_id", type=int)
 @STUDY_OPTION
-def remove(check_id, study_dir):
+def remove(check_id, study):
     """Stop showing check CHECK_ID to coders (the answers given stay).
 
     \b
@@ -87,9 +80,6 @@ def remove(check_id, study_dir):
     """
     from semclust.annotate import checks as lib
     from semclust.annotate import db
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     conn = db.connect(study.annotations_db)
     try:
         lib.remove_check(conn, check_id)

@@ -6,17 +6,19 @@ from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
+
 
 # What SQLite says about a file that is not (or no longer) a whole database.
 @click.command("export")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+@study_option()
 @click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write the four files into this folder instead of STUDY/exports/ (a read-only study "
                    "can be exported so).")
 @click.option("--force", is_flag=True,
               help="Overwrite export files even if they hold rows the database never recorded "
                    "(e.g. ratings pulled from Label Studio into exports/ratings.csv).")
-def export(study_dir, to, force):
+def export(study, to, force):
     """Write the latest answers of STUDY/annotations.sqlite to STUDY/exports/.
 
     ratings.csv: item_id, coder, dimension, score, round, phase, created_at,
@@ -39,9 +41,6 @@ def export(study_dir, to, force):
     """
     from semclust.annotate.db import check_database, database_error
     from semclust.annotate.export import export_study
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     check_database(study.annotations_db)
     try:
         result = export_study(study, force=force, to=to)

@@ -5,14 +5,13 @@ from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.extras import needs
 from semclust.spreadsheet import write_export_csv
-from semclust.study import Study
 
 _task = click.option("--task", "task", type=click.Choice(["pairs", "sets"]), required=True,
                      help="pairs: rate samples/pairs.csv; sets: match samples/sets/<clustering>.csv.")
-_study = click.option("--study", "study_dir", type=click.Path(file_okay=False), required=True,
-                      help="The study folder.")
+_study = study_option(help="The study folder.")
 _clustering = click.option("--clustering", "clustering_id", default=None,
                            help="Clustering id whose matching sets to use (--task sets).")
 _url = click.option("--url", required=True, help="Label Studio address, e.g. http://localhost:8080.")
@@ -56,7 +55,7 @@ def labelstudio() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
               help="Folder for config.xml and tasks.json.")
 @_image_options
-def export_command(study_dir, task, clustering_id, out_dir, image_url_mode, image_base_url,
+def export_command(study, task, clustering_id, out_dir, image_url_mode, image_base_url,
                    document_root):
     """Write a labeling config and a tasks JSON to import into Label Studio by hand.
 
@@ -65,8 +64,6 @@ def export_command(study_dir, task, clustering_id, out_dir, image_url_mode, imag
       semclust labelstudio export --study studies/demo --task sets --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --out ls-sets/
     """
     from semclust.annotate import labelstudio as ls
-
-    study = Study.open(study_dir)
     url = ls.image_url_builder(study, image_url_mode, image_base_url, document_root)
     paths = ls.export(study, task, clustering_id, out_dir, url)
     for what, path in paths.items():
@@ -82,7 +79,7 @@ def export_command(study_dir, task, clustering_id, out_dir, image_url_mode, imag
 @_project
 @_image_options
 @needs("labelstudio")
-def push_command(study_dir, task, clustering_id, url, api_key_env, project_id, image_url_mode,
+def push_command(study, task, clustering_id, url, api_key_env, project_id, image_url_mode,
                  image_base_url, document_root):
     """Create (or find) the study's project in Label Studio and import the missing tasks.
 
@@ -92,8 +89,6 @@ def push_command(study_dir, task, clustering_id, url, api_key_env, project_id, i
     """
     from semclust.annotate import labelstudio as ls
     from semclust.annotate import labelstudio_api as api
-
-    study = Study.open(study_dir)
     image_url = ls.image_url_builder(study, image_url_mode, image_base_url, document_root)
     client = api.connect(url, key_env=api_key_env)
     folder = (ls.local_files_storage_path(study, document_root)
@@ -114,7 +109,7 @@ def push_command(study_dir, task, clustering_id, url, api_key_env, project_id, i
               help="CSV to write (default: exports/labelstudio-ratings.csv or "
                    "exports/labelstudio-matches.csv in the study).")
 @needs("labelstudio")
-def pull_command(study_dir, task, clustering_id, url, api_key_env, project_id, out_path):
+def pull_command(study, task, clustering_id, url, api_key_env, project_id, out_path):
     """Export the project's annotations and write them as our ratings or matches rows.
 
     Rewrites the output file from the server's current state (so pulling twice
@@ -125,8 +120,6 @@ def pull_command(study_dir, task, clustering_id, url, api_key_env, project_id, o
       semclust labelstudio pull --study studies/demo --task pairs --url http://localhost:8080
     """
     from semclust.annotate import labelstudio_api as api
-
-    study = Study.open(study_dir)
     client = api.connect(url, key_env=api_key_env)
     frames, report = api.pull(client, study, task, clustering_id, project_id)
     name = "ratings" if task == "pairs" else "matches"

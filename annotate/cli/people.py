@@ -1,12 +1,11 @@
 """`semclust people`: add coders, evaluators and admins; print their links; end their logins."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from semclust.annotate.cli import Group
 from semclust.annotate.people import ROLES
+from semclust.cli_options import study_option
 
 BASE_URL_HELP = ("Address people open the app at, used to build the link. [default: study.yaml serve: "
                  "base_url, else http://HOST:PORT of serve: host/port, else http://127.0.0.1:5000]")
@@ -20,9 +19,9 @@ def people():
 @people.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="What the person does.")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+@study_option()
 @click.option("--base-url", default=None, help=BASE_URL_HELP)
-def add(name, role, study_dir, base_url):
+def add(name, role, study, base_url):
     """Add NAME with a role and print their personal login link (shown only once).
 
     \b
@@ -31,9 +30,6 @@ def add(name, role, study_dir, base_url):
     """
     from semclust.annotate.people import add_person, login_url
     from semclust.annotate.serving import serve_settings
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     base_url = serve_settings(study, base_url=base_url)["base_url"]
     token = add_person(study.annotations_db, name, role)
     click.echo(f"{name} ({role}): {login_url(base_url, token)}")
@@ -41,9 +37,9 @@ def add(name, role, study_dir, base_url):
 
 @people.command("link")
 @click.argument("name")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+@study_option()
 @click.option("--base-url", default=None, help=BASE_URL_HELP)
-def link(name, study_dir, base_url):
+def link(name, study, base_url):
     """Give NAME a new login link (the old one stops working, NAME's browsers are logged out).
 
     \b
@@ -52,17 +48,14 @@ def link(name, study_dir, base_url):
     """
     from semclust.annotate.people import login_url, new_token
     from semclust.annotate.serving import serve_settings
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     base_url = serve_settings(study, base_url=base_url)["base_url"]
     click.echo(f"{name}: {login_url(base_url, new_token(study.annotations_db, name))}")
 
 
 @people.command("revoke")
 @click.argument("name")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
-def revoke(name, study_dir):
+@study_option()
+def revoke(name, study):
     """Log NAME out of every browser; their link keeps working.
 
     \b
@@ -70,17 +63,14 @@ def revoke(name, study_dir):
       semclust people revoke alice --study studies/demo
     """
     from semclust.annotate.people import revoke_sessions
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     ended = revoke_sessions(study.annotations_db, name)
     click.echo(f"{name}: ended {ended} session{'s' if ended != 1 else ''}")
 
 
 @people.command("remove")
 @click.argument("name")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
-def remove(name, study_dir):
+@study_option()
+def remove(name, study):
     """Remove NAME: their link stops working and their browsers are logged out; answers stay.
 
     Removal is final; the name stays taken (exports keep NAME's answers).
@@ -90,16 +80,13 @@ def remove(name, study_dir):
       semclust people remove alice --study studies/demo
     """
     from semclust.annotate.people import remove_person
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     ended = remove_person(study.annotations_db, name)
     click.echo(f"{name}: removed (ended {ended} session{'s' if ended != 1 else ''}; answers kept)")
 
 
 @people.command("list")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
-def list_(study_dir):
+@study_option()
+def list_(study):
     """List everyone with their role (links cannot be shown again: use `people link`).
 
     \b
@@ -108,9 +95,6 @@ def list_(study_dir):
     """
     from semclust.annotate import db
     from semclust.annotate.people import list_people
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     with db.opened_for_reading(study.annotations_db) as conn:  # works on a read-only study
         rows = list_people(conn)
     if not rows:

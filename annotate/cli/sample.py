@@ -5,10 +5,9 @@ import math
 
 import click
 
-from semclust.study import Study
+from semclust.cli_options import study_option
 
-STUDY = click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
-                     help="The study folder.")
+STUDY = study_option(help="The study folder.")
 SEED = click.option("--seed", type=click.IntRange(min=0), default=None,
                     help="Random seed (default: the study's seed in study.yaml).")
 
@@ -40,7 +39,7 @@ def sample() -> None:
 @click.option("--same-fraction", type=float, default=None,
               help="With --stratify: fraction of the pairs drawn from same-cluster pairs.")
 @click.option("--force", is_flag=True, help="Replace an existing phase of the same name.")
-def pairs_command(study_dir, n, phase, seed, exclude_phases, describer, stratify, same_fraction,
+def pairs_command(study, n, phase, seed, exclude_phases, describer, stratify, same_fraction,
                   force) -> None:
     """Draw random image pairs for coders (samples/pairs.csv).
 
@@ -52,8 +51,6 @@ def pairs_command(study_dir, n, phase, seed, exclude_phases, describer, stratify
       semclust sample pairs --study my-study --n 250 --phase 1
     """
     from semclust.annotate.samples import draw_pairs
-
-    study = Study.open(study_dir)
     new = draw_pairs(study, n, phase=phase, seed=seed, exclude_phases=exclude_phases,
                      describer=describer, stratify=stratify, same_fraction=same_fraction,
                      force=force)
@@ -79,7 +76,7 @@ def pairs_command(study_dir, n, phase, seed, exclude_phases, describer, stratify
               help="What evaluators see of each cluster: TF-IDF keywords, or the names of "
                    "`semclust name` (clusterings/<id>/names.csv). Run again with the other kind "
                    "and the same sets to match them under both.")
-def sets_command(study_dir, clustering_id, per_cluster, size, seed, force, descriptions) -> None:
+def sets_command(study, clustering_id, per_cluster, size, seed, force, descriptions) -> None:
     """Draw matching sets of one clustering (samples/sets/).
 
     Sets are written to samples/sets/<clustering>.csv.
@@ -97,8 +94,6 @@ def sets_command(study_dir, clustering_id, per_cluster, size, seed, force, descr
       semclust sample sets --study my-study --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --per-cluster 5 --size 3
     """
     from semclust.annotate.samples import description_kinds, draw_sets
-
-    study = Study.open(study_dir)
     sets, short, path = draw_sets(study, clustering_id, per_cluster, size, seed=seed, force=force,
                                   descriptions=descriptions)
     for cluster, n_images, n_sets in short:
@@ -124,7 +119,7 @@ def _count(value) -> str:
 @click.option("--confidence", type=float, default=0.9, show_default=True,
               help="Wanted probability of reaching both targets.")
 @click.option("--describer", default=None, help="Describer defining the pool (needed if several).")
-def plan_command(study_dir, target_same, target_diff, budget, confidence, describer) -> None:
+def plan_command(study, target_same, target_diff, budget, confidence, describer) -> None:
     """Size the pair sample: pairs needed per clustering.
 
     A pair counts for a clustering as same-cluster (both images in one cluster)
@@ -135,8 +130,6 @@ def plan_command(study_dir, target_same, target_diff, budget, confidence, descri
       semclust sample plan --study my-study --target-same 25 --target-diff 25 --budget 500
     """
     from semclust.annotate.samples import plan_pairs
-
-    study = Study.open(study_dir)
     table = plan_pairs(study, target_same, target_diff, budget, confidence, describer)
     width = max(10, *table["clustering"].str.len())
     pct = f"n@{confidence:.0%}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 import errno
 import ipaddress
 import sqlite3
-from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.extras import needs
 from semclust.study import UserError
 
@@ -64,7 +64,7 @@ def bind_error(host: str, port: int, exc: OSError) -> UserError:
 
 
 @click.command()
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+@study_option()
 @click.option("--host", default=None,
               help="Interface to bind. Only loopback unless you mean to expose the app. "
                    "[default: study.yaml serve: host, else 127.0.0.1]")
@@ -85,7 +85,7 @@ def bind_error(host: str, port: int, exc: OSError) -> UserError:
 @click.option("--secure-cookies", is_flag=True,
               help="Send the login cookie only over HTTPS (set this behind an HTTPS reverse proxy).")
 @needs("app")
-def serve(study_dir, host, port, threads, images_only, connection_limit, channel_timeout, secure_cookies):
+def serve(study, host, port, threads, images_only, connection_limit, channel_timeout, secure_cookies):
     """Serve the annotation app of STUDY with waitress until Ctrl-C.
 
     Coders and evaluators open their personal links (`semclust people add`,
@@ -106,13 +106,10 @@ def serve(study_dir, host, port, threads, images_only, connection_limit, channel
     from semclust.annotate.app import create_app
     from semclust.annotate.db import check_database, database_error
     from semclust.annotate.serving import serve_settings
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     settings = serve_settings(study, host, port)
     host, port = settings["host"], settings["port"]
     check_database(study.annotations_db)
-    config = {"STUDY": study_dir, **({"SESSION_COOKIE_SECURE": True} if secure_cookies else {})}
+    config = {"STUDY": study.root, **({"SESSION_COOKIE_SECURE": True} if secure_cookies else {})}
     try:
         app = create_app(config, images_only=images_only)
     except sqlite3.DatabaseError as exc:

@@ -5,6 +5,7 @@ import json
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.vocabulary import DIMENSION_NAMES, INDEPENDENT_ROUND, ROUNDS, SCALE_POINTS
 
 LEVEL_CHOICES = ("ordinal", "nominal", "interval", "ratio")
@@ -62,8 +63,7 @@ def agreement_table(result: dict, level: str) -> str:
 @click.command("agreement")
 @click.option("--ratings", "ratings_path", type=click.Path(dir_okay=False),
               help="Ratings CSV: item_id, coder, dimension, score[, round, phase].")
-@click.option("--study", "study_path", type=click.Path(file_okay=False),
-              help="Study folder: use its exports/ratings.csv.")
+@study_option(help="Study folder: use its exports/ratings.csv.", required=False)
 @click.option("--scale", default=",".join(map(str, SCALE_POINTS)), show_default=True,
               help="The rating scale: integers such as 0,1,2 or 1..5.")
 @click.option("--level", type=click.Choice(LEVEL_CHOICES), default="ordinal", show_default=True,
@@ -83,7 +83,7 @@ def agreement_table(result: dict, level: str) -> str:
 @click.option("--checks", "checks_path", type=click.Path(dir_okay=False),
               help="Attention checks CSV (coder, correct), as `semclust export` writes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by dimension.")
-def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, seed, dimensions,
+def agreement(ratings_path, study, scale, level, round_, phase, bootstrap, seed, dimensions,
               min_check_accuracy, checks_path, as_json):
     """Inter-coder agreement per dimension: Krippendorff's alpha, Cohen's and Fleiss' kappa.
 
@@ -98,9 +98,7 @@ def agreement(ratings_path, study_path, scale, level, round_, phase, bootstrap, 
     own ratings are checked against its dimensions (a misspelt one exits 2).
     """
     from semclust.evaluation.agreement import agreement_by_dimension
-    from semclust.evaluation.inputs import load_ratings, open_study, parse_scale, validate_ratings
-
-    study = open_study(study_path)
+    from semclust.evaluation.inputs import load_ratings, parse_scale, validate_ratings
     ratings = load_ratings(ratings_path, study)
     if seed is None and study is not None:
         seed = study.seed

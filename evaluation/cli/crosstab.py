@@ -5,6 +5,7 @@ import json
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
 
 
@@ -27,14 +28,13 @@ def profile_table(result: dict) -> str:
 
 
 @click.command("crosstab")
-@click.option("--study", "study_path", required=True, type=click.Path(file_okay=False),
-              help="Study folder.")
+@study_option()
 @click.option("--clustering", required=True, help="Clustering id.")
 @click.option("--labels", "labels_ref", required=True, metavar="NAME",
               help="An imported truth or another clustering id (prefix truth: or clustering: when "
               "a name is both).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def crosstab(study_path, clustering, labels_ref, as_json):
+def crosstab(study, clustering, labels_ref, as_json):
     """Per-cluster majority label, purity and entropy (bits) of a truth or another clustering.
 
     Writes clusterings/<clustering>/label_profile-<truth|clustering>-<name>.csv
@@ -49,9 +49,6 @@ def crosstab(study_path, clustering, labels_ref, as_json):
     """
     from semclust.evaluation.crosstab import crosstab_study, profile_file_name
     from semclust.spreadsheet import write_export_csv
-    from semclust.study import Study
-
-    study = Study.open(study_path)
     result = crosstab_study(study, clustering, labels_ref)
     out = study.clustering_dir(clustering) / profile_file_name(**result["labels"])
     write_export_csv(out, result["profile"])

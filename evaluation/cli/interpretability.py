@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
 
 
@@ -42,8 +43,7 @@ def kind_table(rows: list[dict]) -> str:
               help="Matches CSV: set_id, evaluator, chosen_cluster.")
 @click.option("--sets", "sets_path", type=click.Path(dir_okay=False),
               help="Sets CSV: set_id, cluster, image_ids (';'-separated).")
-@click.option("--study", "study_path", type=click.Path(file_okay=False),
-              help="Study folder: its exports/matches.csv and samples/sets/<clustering>.csv.")
+@study_option(help="Study folder: its exports/matches.csv and samples/sets/<clustering>.csv.", required=False)
 @click.option("--clustering", default=None, help="With --study: the clustering whose sets to use.")
 @click.option("--evaluators", default=None,
               help="Evaluators to use, comma-separated, in tie-rule order "
@@ -51,7 +51,7 @@ def kind_table(rows: list[dict]) -> str:
 @click.option("--merge", multiple=True, metavar="A,B",
               help="Treat clusters A and B as one (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def interpretability(matches_path, sets_path, study_path, clustering, evaluators, merge, as_json):
+def interpretability(matches_path, sets_path, study, clustering, evaluators, merge, as_json):
     """Matching test: how well evaluators match sets of images to cluster keywords.
 
     Each set's label is the majority of its evaluators' choices; with no
@@ -69,15 +69,13 @@ def interpretability(matches_path, sets_path, study_path, clustering, evaluators
       semclust interpretability --matches matches.csv --sets sets.csv --evaluators ann,bob,cy
       semclust interpretability --study studies/demo --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --merge 3,7 --json
     """
-    from semclust.evaluation.inputs import load_matches_and_sets, open_study
+    from semclust.evaluation.inputs import load_matches_and_sets
     from semclust.evaluation.interpretability import (
         description_kinds,
         interpretability_by_kind,
         kind_comparison,
     )
     from semclust.evaluation.interpretability import interpretability as run
-
-    study = open_study(study_path)
     matches, sets = load_matches_and_sets(matches_path, sets_path, study, clustering)
     order = [e.strip() for e in evaluators.split(",")] if evaluators else None
     if len(description_kinds(matches)) > 1:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.evaluation.cli.agreement import apply_check_exclusion, echo_json, fmt, format_table
 from semclust.vocabulary import SCALE_POINTS
 
@@ -42,8 +43,7 @@ def grid_table(grid: dict) -> str:
 
 
 @click.command("quality")
-@click.option("--study", "study_path", type=click.Path(file_okay=False),
-              help="Study folder: ratings, pairs and clusterings from it.")
+@study_option(help="Study folder: ratings, pairs and clusterings from it.", required=False)
 @click.option("--clustering", default="all", show_default=True,
               help="Clustering id in the study, or 'all'.")
 @click.option("--ratings", "ratings_path", type=click.Path(dir_okay=False),
@@ -69,7 +69,7 @@ def grid_table(grid: dict) -> str:
 @click.option("--checks", "checks_path", type=click.Path(dir_okay=False),
               help="Attention checks CSV (coder, correct), as `semclust export` writes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_pairs, threshold,
+def quality(study, clustering, ratings_path, pairs_path, labels_path, min_pairs, threshold,
             permutations, bootstrap, seed, scale, min_check_accuracy, checks_path, as_json):
     """Cluster quality s_s - s_d (Grimmer & King 2011) per clustering and rating dimension.
 
@@ -84,7 +84,6 @@ def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_p
       semclust quality --study studies/demo --min-check-accuracy 0.8
     """
     from semclust.evaluation.inputs import (
-        open_study,
         parse_scale,
         read_labels,
         read_pairs,
@@ -95,10 +94,9 @@ def quality(study_path, clustering, ratings_path, pairs_path, labels_path, min_p
 
     options = dict(min_pairs=min_pairs, threshold=threshold, n_permutations=permutations,
                    n_bootstrap=bootstrap)
-    if study_path:
+    if study is not None:
         if pairs_path or labels_path:
             raise UserError("give either --study (with --clustering) or --pairs and --labels")
-        study = open_study(study_path)
         ratings = read_ratings(ratings_path) if ratings_path else None
         note = None
         if min_check_accuracy is not None:

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
+
 
 @click.command()
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path))
+@study_option()
 @click.option("--clustering", help="Clustering shown in detail (default: the best valid connotative "
               "score; without one, the clustering with matching sets). The report states the choice.")
 @click.option("--bootstrap", type=int, default=1000, show_default=True,
@@ -19,7 +21,7 @@ import click
 @click.option("--min-check-accuracy", type=click.FloatRange(0, 1), default=None,
               help="Leave out coders below this attention-check accuracy (exports/checks.csv); "
                    "the report names them.")
-def report(study_dir, clustering, bootstrap, seed, out, dpi, min_check_accuracy):
+def report(study, clustering, bootstrap, seed, out, dpi, min_check_accuracy):
     """Write STUDY/reports/index.html, map.html, methods.md, figures and tables.
 
     The page holds agreement, the grid table, figures, galleries and methods;
@@ -30,9 +32,8 @@ def report(study_dir, clustering, bootstrap, seed, out, dpi, min_check_accuracy)
       semclust report --study studies/demo
     """
     from semclust.evaluation.report import build_report
-    from semclust.study import Study
 
-    path = build_report(Study.open(study_dir), clustering=clustering, bootstrap=bootstrap,
+    path = build_report(study, clustering=clustering, bootstrap=bootstrap,
                         seed=seed, out_dir=out, dpi=dpi, min_check_accuracy=min_check_accuracy)
     click.echo(f"report: {path}")
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.study import UserError
 
 
@@ -26,7 +27,7 @@ def _guard(path: Path, column: str, force: bool) -> None:
 
 
 @click.command()
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path))
+@study_option()
 @click.option("--truth", metavar="FILE|NAME",
               help="CSV file (path or image_id, theme), or the name of a truth imported with "
               "`semclust truth import` (its label is the theme). Default: truth.csv beside the "
@@ -39,7 +40,7 @@ def _guard(path: Path, column: str, force: bool) -> None:
               help="Probability that a coder/evaluator answers at random.")
 @click.option("--seed", type=int, help="Default: the study's seed.")
 @click.option("--force", is_flag=True, help="Overwrite exports that hold real answers.")
-def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, force):
+def simulate(study, truth, clustering, coders, evaluators, noise, seed, force):
     """Write synthetic exports/ratings.csv and exports/matches.csv from ground-truth themes.
 
     Simulated people are named sim-coder-N / sim-evaluator-N; the model is stated
@@ -58,9 +59,6 @@ def simulate(study_dir, truth, clustering, coders, evaluators, noise, seed, forc
         simulate_ratings,
     )
     from semclust.spreadsheet import write_export_csv
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     seed = study.seed if seed is None else seed
     theme = load_themes(study, truth) if truth else read_truth(study, _default_truth(study))
     _guard(study.ratings_csv, "coder", force)

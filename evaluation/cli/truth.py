@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.evaluation.cli.agreement import echo_json, fmt, format_table
 
 NOISE_CHOICES = ("exclude", "as-cluster", "both")
@@ -21,8 +22,7 @@ def truth():
 
 @truth.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--study", "study_path", required=True, type=click.Path(file_okay=False),
-              help="Study folder.")
+@study_option()
 @click.option("--name", required=True, help="Name of the truth: writes truth/<name>.csv.")
 @click.option("--key", type=click.Choice(["image_id", "path"]),
               help="Column naming the images: image_id, or path relative to the image root as in "
@@ -30,7 +30,7 @@ def truth():
 @click.option("--label-column", default="label", show_default=True,
               help="Column holding each image's class (e.g. theme).")
 @click.option("--force", is_flag=True, help="Replace an existing truth of that name.")
-def import_truth(file, study_path, name, key, label_column, force):
+def import_truth(file, study, name, key, label_column, force):
     """Import a CSV of one class per image as truth/<name>.csv (image_id, label).
 
     FILE needs a label column (`label`, or --label-column) and a key column (image_id or path). An empty
@@ -43,9 +43,7 @@ def import_truth(file, study_path, name, key, label_column, force):
       semclust truth import data/demo/truth.csv --study studies/demo --name themes --label-column theme
     """
     from semclust.evaluation.truth import read_truth_file, truth_from_table
-    from semclust.study import Study, UserError
-
-    study = Study.open(study_path)
+    from semclust.study import UserError
     path = study.truth_path(name)
     if path.is_file() and not force:
         raise UserError(f"truth {name!r} exists ({path}): give --force to replace it")
@@ -104,15 +102,14 @@ def detail_tables(m: dict) -> str:
 
 
 @click.command("evaluate")
-@click.option("--study", "study_path", required=True, type=click.Path(file_okay=False),
-              help="Study folder.")
+@study_option()
 @click.option("--truth", "truth_name", required=True, help="Name of an imported truth (truth/<name>.csv).")
 @click.option("--clustering", default="all", show_default=True, help="Clustering id, or 'all'.")
 @click.option("--noise", type=click.Choice(NOISE_CHOICES), default="both", show_default=True,
               help="exclude: score clustered images only; as-cluster: noise is one more cluster "
               "(its images wrong in accuracy and purity); both.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def evaluate(study_path, truth_name, clustering, noise, as_json):
+def evaluate(study, truth_name, clustering, noise, as_json):
     """Score clusterings against an imported ground truth; writes reports/truth-<name>.json.
 
     Per clustering and noise policy: n (labelled images in the clustering),
@@ -127,9 +124,7 @@ def evaluate(study_path, truth_name, clustering, noise, as_json):
       semclust evaluate --study studies/demo --truth themes --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --noise exclude --json
     """
     from semclust.evaluation.truth import evaluate_study
-    from semclust.study import Study, atomic_write_json
-
-    study = Study.open(study_path)
+    from semclust.study import atomic_write_json
     result = evaluate_study(study, truth_name, clustering=clustering, noise=noise)
     out = study.reports_dir / f"truth-{truth_name}.json"
     atomic_write_json(out, result)

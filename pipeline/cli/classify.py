@@ -10,6 +10,7 @@ import functools
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.extras import needs
 from semclust.pipeline.cli._options import hf_model, openai_endpoint
 
@@ -17,8 +18,7 @@ from semclust.pipeline.cli._options import hf_model, openai_endpoint
 def _common(command):
     """The options every classifier takes."""
     options = [
-        click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
-                     help="Study folder."),
+        study_option(),
         click.option("--classes", "classes_path", required=True, type=click.Path(dir_okay=False),
                      help="classes.yaml: a list of names or {name, definition, aliases} mappings."),
         click.option("--id", "clustering_id", default=None,
@@ -33,11 +33,8 @@ def _common(command):
     return functools.reduce(lambda c, o: o(c), reversed(options), command)
 
 
-def _run(method: str, study_dir, classes_path, clustering_id, force, params: dict, runtime: dict):
+def _run(method: str, study, classes_path, clustering_id, force, params: dict, runtime: dict):
     from semclust.pipeline.classifiers.classify import classify_study
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     result = classify_study(study, method, classes_path, params, runtime, clustering_id, force,
                             echo=lambda msg: click.echo(f"note: {msg}", err=True))
     for line in result.prediction.lines:
@@ -73,7 +70,7 @@ def _templates(values) -> dict:
                    "[default: {name} | an image about {name} | {name}: {definition} | {definition}].")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, ...")
 @needs("pipeline", "torch", "transformers", "sentence_transformers")
-def text(study_dir, classes_path, clustering_id, force, keywords_from, quiet, embedding,
+def text(study, classes_path, clustering_id, force, keywords_from, quiet, embedding,
          min_similarity, templates, device):
     """Classify by cosine between description embeddings and the classes' texts.
 
@@ -86,7 +83,7 @@ def text(study_dir, classes_path, clustering_id, force, keywords_from, quiet, em
       semclust classify text --study studies/demo --classes themes.yaml \\
           --embedding minilm-l6--demo --min-similarity 0.3
     """
-    _run("text", study_dir, classes_path, clustering_id, force,
+    _run("text", study, classes_path, clustering_id, force,
          {"embedding": embedding, "min_similarity": min_similarity, **_templates(templates)},
          {"device": device, "keywords_from": keywords_from, "progress": not quiet})
 
@@ -104,7 +101,7 @@ def text(study_dir, classes_path, clustering_id, force, keywords_from, quiet, em
               help="Images per forward pass when the images are embedded now (default 32).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:1, ...")
 @needs("pipeline", "torch", "transformers")
-def clip(study_dir, classes_path, clustering_id, force, keywords_from, quiet, model, min_probability,
+def clip(study, classes_path, clustering_id, force, keywords_from, quiet, model, min_probability,
          templates, batch_size, device):
     """Classify images against the classes' texts with a CLIP or SigLIP model.
 
@@ -116,7 +113,7 @@ def clip(study_dir, classes_path, clustering_id, force, keywords_from, quiet, mo
       semclust classify clip --study studies/demo --classes themes.yaml \\
           --model openai/clip-vit-base-patch32
     """
-    _run("clip", study_dir, classes_path, clustering_id, force,
+    _run("clip", study, classes_path, clustering_id, force,
          {"model": model, "min_probability": min_probability, **_templates(templates)},
          {"device": device, "batch_size": batch_size, "keywords_from": keywords_from,
           "progress": not quiet})
@@ -138,7 +135,7 @@ def clip(study_dir, classes_path, clustering_id, force, keywords_from, quiet, mo
 @click.option("--temperature", type=float, default=0.0, show_default=True,
               help="[openai] Sampling temperature.")
 @hf_model
-def vlm(study_dir, classes_path, clustering_id, force, keywords_from, quiet, backend, model, cutoff,
+def vlm(study, classes_path, clustering_id, force, keywords_from, quiet, backend, model, cutoff,
         retry_failed, limit, endpoint, max_tokens, temperature, hf):
     """Ask a vision-language model which class each image belongs to.
 
@@ -156,7 +153,7 @@ def vlm(study_dir, classes_path, clustering_id, force, keywords_from, quiet, bac
         options = {**endpoint, "max_tokens": max_tokens, "temperature": temperature}
     else:
         options = {**hf, "max_new_tokens": max_tokens}
-    _run("vlm", study_dir, classes_path, clustering_id, force,
+    _run("vlm", study, classes_path, clustering_id, force,
          {"backend": backend, "model": model, "cutoff": cutoff},
          {"describer_options": options, "retry_failed": retry_failed, "limit": limit,
           "keywords_from": keywords_from, "progress": not quiet})

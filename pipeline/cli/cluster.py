@@ -5,13 +5,13 @@ from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.extras import needs
 from semclust.study import UserError
 
 
 @click.command()
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path),
-              help="Study folder.")
+@study_option()
 @click.option("--grid", "grid_name", required=True,
               help="GRID.yaml file, or the name of a shipped grid: paper, demo.")
 @click.option("--force", is_flag=True, help="Recompute clusterings that already exist.")
@@ -20,7 +20,7 @@ from semclust.study import UserError
 @click.option("--stopwords", type=click.Path(path_type=Path), default=None,
               help="File of extra keyword stop words (replaces pipeline/vlm_stopwords.txt).")
 @needs("pipeline", "umap", "hdbscan")
-def cluster(study_dir, grid_name, force, jobs, stopwords):
+def cluster(study, grid_name, force, jobs, stopwords):
     """Reduce and cluster every embedding as GRID says; one clusterings/<id>/ per combination.
 
     Each folder holds labels.csv, params.json, keywords.csv and summary.json.
@@ -32,11 +32,9 @@ def cluster(study_dir, grid_name, force, jobs, stopwords):
       semclust cluster --study studies/climate --grid my-grid.yaml --jobs 2
     """
     from semclust.pipeline.grid import load_grid, run_grid
-    from semclust.study import Study
 
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs must be at least 1, got {jobs}")
-    study = Study.open(study_dir)
     grid = load_grid(grid_name, stopwords=stopwords)
     outcomes = run_grid(study, grid, force=force, n_jobs=jobs)
     click.echo(f"{'clustering':<48} {'status':<8} {'clusters':>8} {'noise':>6}")
@@ -55,10 +53,9 @@ def clusters():
 
 
 @clusters.command("list")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path),
-              help="Study folder.")
+@study_option()
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
-def list_(study_dir, as_csv):
+def list_(study, as_csv):
     """List the clusterings of a study: id, clusters, noise share, images.
 
     \b
@@ -69,9 +66,6 @@ def list_(study_dir, as_csv):
     import csv
     import sys
 
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     header = ["clustering", "n_clusters", "noise_fraction", "n_images"]
     rows = []
     for clustering_id in study.list_clusterings():
@@ -99,12 +93,11 @@ def list_(study_dir, as_csv):
 
 
 @clusters.command("show")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path),
-              help="Study folder.")
+@study_option()
 @click.option("--clustering", "clustering_id", required=True, help="Clustering id.")
 @click.option("--examples", type=int, default=3, show_default=True,
               help="Example image paths per cluster.")
-def show(study_dir, clustering_id, examples):
+def show(study, clustering_id, examples):
     """Print a table of clusters: size, keywords and a few example image paths.
 
     \b
@@ -112,11 +105,9 @@ def show(study_dir, clustering_id, examples):
       semclust clusters show --study studies/demo --clustering minilm-l6--demo--umap-c5-n15--hdb-m12
     """
     from semclust.pipeline.keywords import cluster_table
-    from semclust.study import Study
 
     if examples < 0:
         raise UserError(f"--examples must be 0 or more, got {examples}")
-    study = Study.open(study_dir)
     labels = study.read_labels(clustering_id)
     table = cluster_table(labels, study.read_keywords(clustering_id), study.read_images(),
                           examples=examples)

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.pipeline.cli._options import hf_model, openai_endpoint
 from semclust.pipeline.describers import BACKENDS
 from semclust.study import UserError
 
 
 @click.command("describe")
-@click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
-              help="Study folder (made by `semclust ingest`).")
+@study_option(help="Study folder (made by `semclust ingest`).")
 @click.option("--backend", required=True, type=click.Choice(list(BACKENDS)),
               help="openai: OpenAI-compatible endpoint; hf: local transformers model; "
                    "file: import existing descriptions.")
@@ -37,7 +37,7 @@ from semclust.study import UserError
 @hf_model
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), default=None,
               help="[file] CSV or JSONL with `text` and `image_id` or `path`.")
-def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry_failed, retry_flagged,
+def describe(study, backend, model, prompt, prompt_file, describer_id, retry_failed, retry_flagged,
              limit, endpoint, max_tokens, temperature, hf, input_path):
     """Describe every image of a study with a vision-language model (or import descriptions).
 
@@ -55,9 +55,7 @@ def describe(study_dir, backend, model, prompt, prompt_file, describer_id, retry
     """
     from semclust.pipeline.describe import DEFAULT_PROMPT, describe_study
     from semclust.pipeline.describers import get_describer
-    from semclust.study import Study, check_id
-
-    study = Study.open(study_dir)
+    from semclust.study import check_id
     if describer_id is not None:
         check_id("describer", describer_id)
     if prompt is not None and not prompt.strip():

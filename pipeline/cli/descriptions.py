@@ -1,9 +1,9 @@
 """`semclust descriptions check`: flag degenerate descriptions (empty, short, repetitive, refusals)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
+
+from semclust.cli_options import study_option
 
 
 @click.group()
@@ -12,12 +12,12 @@ def descriptions():
 
 
 @descriptions.command("check")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+@study_option()
 @click.option("--describer", "describer_ids", multiple=True,
               help="Describer id to check (repeatable; default: every describer of the study).")
 @click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True,
               help="Flagged examples printed per describer.")
-def check(study_dir, describer_ids, examples):
+def check(study, describer_ids, examples):
     """Flag degenerate descriptions and write descriptions/<id>.health.csv.
 
     A description is flagged when it is empty, very short, highly repetitive,
@@ -31,9 +31,7 @@ def check(study_dir, describer_ids, examples):
       semclust descriptions check --study S --describer openai-gpt-4o-mini-1a2b3c
     """
     from semclust.pipeline.health import REASONS, check_descriptions
-    from semclust.study import Study, UserError
-
-    study = Study.open(study_dir)
+    from semclust.study import UserError
     known = study.list_describers()
     chosen = list(describer_ids) or known
     if not chosen:

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.extras import needs
 
 SHOW_SKIPPED = 5
 
 
 @click.command("embed")
-@click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
-              help="Study folder.")
+@study_option()
 @click.option("--from", "source", required=True, metavar="descriptions:ID|images",
               help="What to embed: the descriptions of one describer, or the images themselves.")
 @click.option("--model", default=None,
@@ -29,7 +29,7 @@ SHOW_SKIPPED = 5
               help="Recompute even if a cached embedding of the same inputs exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @needs("pipeline", "torch", "transformers", "sentence_transformers")
-def embed(study_dir, source, model, embedder_id, batch_size, device, normalize, force, quiet):
+def embed(study, source, model, embedder_id, batch_size, device, normalize, force, quiet):
     """Embed descriptions (sentence-transformers) or images (EfficientNet-Lite0 or transformers).
 
     \b
@@ -42,9 +42,6 @@ def embed(study_dir, source, model, embedder_id, batch_size, device, normalize, 
     skipped and listed. A re-run with the same inputs and model does nothing.
     """
     from semclust.pipeline.embed import embed_study
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     result = embed_study(study, source, model=model, embedder_id=embedder_id, batch_size=batch_size,
                          device=device, normalize=normalize, force=force, progress=not quiet)
     for note in result.notes:

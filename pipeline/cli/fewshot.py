@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import click
 
+from semclust.cli_options import study_option
+
 
 @click.command("fewshot")
-@click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
-              help="Study folder.")
+@study_option()
 @click.option("--embedding", required=True, help="Embedding id (embeddings/<id>.npy).")
 @click.option("--truth", "truth_name", required=True, help="Ground truth name (truth/<name>.csv).")
 @click.option("--shots", type=click.IntRange(min=1), default=10, show_default=True,
@@ -25,7 +26,7 @@ import click
               help="With --predict-all: clustering id [default: <embedding>--fewshot-<classifier>--<truth>].")
 @click.option("--force", is_flag=True,
               help="With --predict-all: replace a clustering of that id made with other settings.")
-def fewshot(study_dir, embedding, truth_name, shots, repeats, learner, seed, fewshot_id, predict_all,
+def fewshot(study, embedding, truth_name, shots, repeats, learner, seed, fewshot_id, predict_all,
             clustering_id, force):
     """Few-shot classification: train on SHOTS labelled images per class, test on the rest.
 
@@ -41,9 +42,6 @@ def fewshot(study_dir, embedding, truth_name, shots, repeats, learner, seed, few
     """
     from semclust.pipeline.fewshot import fewshot_study
     from semclust.pipeline.fewshot import predict_all as predict_everything
-    from semclust.study import Study
-
-    study = Study.open(study_dir)
     results = fewshot_study(study, embedding, truth_name, shots=shots, repeats=repeats,
                             learner=learner, seed=seed, fewshot_id=fewshot_id)
     for note in results["notes"]:

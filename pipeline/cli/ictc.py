@@ -9,6 +9,7 @@ import functools
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.pipeline.cli._options import openai_endpoint
 
 
@@ -17,8 +18,7 @@ def _options(options):
 
 
 _study = _options([
-    click.option("--study", "study_dir", required=True, type=click.Path(file_okay=False),
-                 help="Study folder."),
+    study_option(),
     click.option("--run", "run_id", default=None,
                  help="Run name: criteria/<run>/ and clusterings/<run>/ "
                       "[default: ictc-<criterion>; required by names and assign]."),
@@ -56,12 +56,10 @@ _cutoff = click.option("--cutoff", type=click.FloatRange(0, 1), default=0.8, sho
                        help="Lowest difflib ratio for a close match of an answer to a name.")
 
 
-def _setup(study_dir, run_id, criterion, chat: dict, need_run: bool = False):
+def _setup(study, run_id, criterion, chat: dict, need_run: bool = False):
     from semclust.pipeline.chat import ChatClient
     from semclust.pipeline.ictc.prompting import load_prompts
-    from semclust.study import Study, UserError
-
-    study = Study.open(study_dir)
+    from semclust.study import UserError
     if run_id is None:
         if need_run or not criterion:
             raise UserError("--run is required (the name given to `semclust ictc labels`)")
@@ -101,7 +99,7 @@ def _clustering_line(study, run_id) -> None:
 @_study
 @_criterion
 @_chat
-def labels(study_dir, run_id, describer, criterion, **chat):
+def labels(study, run_id, describer, criterion, **chat):
     """Step 2a: ask one short label for the criterion per description.
 
     Answers are cached in criteria/<run>/labels.jsonl (a killed run resumes
@@ -114,7 +112,7 @@ def labels(study_dir, run_id, describer, criterion, **chat):
     """
     from semclust.pipeline.ictc.run import run_labels
 
-    study, run_id, client, prompts, prompt_dir, progress = _setup(study_dir, run_id, criterion, chat)
+    study, run_id, client, prompts, prompt_dir, progress = _setup(study, run_id, criterion, chat)
     _echo(run_labels(study, run_id, client, describer, criterion, prompts, prompt_dir, progress))
     _tokens(study, run_id)
 
@@ -124,7 +122,7 @@ def labels(study_dir, run_id, describer, criterion, **chat):
 @_names
 @_names_file
 @_chat
-def names(study_dir, run_id, k, min_count, names_file, **chat):
+def names(study, run_id, k, min_count, names_file, **chat):
     """Step 2b: turn the label counts into exactly K cluster names.
 
     If the answer does not hold exactly K distinct names the model is asked
@@ -140,7 +138,7 @@ def names(study_dir, run_id, k, min_count, names_file, **chat):
 
     if k is None and names_file is None:
         raise UserError("give --k (or --names-file)")
-    study, run_id, client, prompts, _, _ = _setup(study_dir, run_id, None, chat, need_run=True)
+    study, run_id, client, prompts, _, _ = _setup(study, run_id, None, chat, need_run=True)
     _echo(run_names(study, run_id, client, k or 0, prompts, min_count, names_file))
     _tokens(study, run_id)
 
@@ -150,7 +148,7 @@ def names(study_dir, run_id, k, min_count, names_file, **chat):
 @_names_file
 @_cutoff
 @_chat
-def assign(study_dir, run_id, names_file, cutoff, **chat):
+def assign(study, run_id, names_file, cutoff, **chat):
     """Step 3: ask each description's cluster name; write the clustering.
 
     Answers are mapped by exact, normalised, then close-string match; anything
@@ -165,7 +163,7 @@ def assign(study_dir, run_id, names_file, cutoff, **chat):
     """
     from semclust.pipeline.ictc.run import run_assign
 
-    study, run_id, client, prompts, _, progress = _setup(study_dir, run_id, None, chat, need_run=True)
+    study, run_id, client, prompts, _, progress = _setup(study, run_id, None, chat, need_run=True)
     _echo(run_assign(study, run_id, client, prompts, cutoff, names_file, progress))
     _clustering_line(study, run_id)
     _tokens(study, run_id)
@@ -178,7 +176,7 @@ def assign(study_dir, run_id, names_file, cutoff, **chat):
 @_names_file
 @_cutoff
 @_chat
-def run(study_dir, run_id, describer, criterion, k, min_count, names_file, cutoff, **chat):
+def run(study, run_id, describer, criterion, k, min_count, names_file, cutoff, **chat):
     """Run IC|TC: labels, names and assign, one after the other.
 
     Step 1 is `semclust describe` with a prompt about the criterion. Every
@@ -195,7 +193,7 @@ def run(study_dir, run_id, describer, criterion, k, min_count, names_file, cutof
 
     if k is None and names_file is None:
         raise UserError("give --k (or --names-file)")
-    study, run_id, client, prompts, prompt_dir, progress = _setup(study_dir, run_id, criterion, chat)
+    study, run_id, client, prompts, prompt_dir, progress = _setup(study, run_id, criterion, chat)
     _echo(run_labels(study, run_id, client, describer, criterion, prompts, prompt_dir, progress))
     _echo(run_names(study, run_id, client, k or 0, prompts, min_count, names_file))
     _echo(run_assign(study, run_id, client, prompts, cutoff, None, progress))

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import click
 
+from semclust.cli_options import study_option
 from semclust.extras import needs
 from semclust.pipeline.cli._options import openai_endpoint
 
 
 @click.command("name")
-@click.option("--study", "study_dir", required=True, type=click.Path(path_type=Path), help="Study folder.")
+@study_option()
 @click.option("--clustering", "clustering_id", required=True, help="Clustering id, or 'all'.")
 @click.option("--model", required=True, help="Chat model the endpoint serves.")
 @click.option("--nr-docs", type=click.IntRange(min=1), default=4, show_default=True,
@@ -27,7 +28,7 @@ from semclust.pipeline.cli._options import openai_endpoint
 @click.option("--temperature", type=float, default=0.0, show_default=True, help="Sampling temperature.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @needs("pipeline", "openai")
-def name(study_dir, clustering_id, model, nr_docs, select, doc_chars, prompt_file, endpoint, max_tokens,
+def name(study, clustering_id, model, nr_docs, select, doc_chars, prompt_file, endpoint, max_tokens,
          temperature, quiet):
     """Name each non-noise cluster with a chat model: writes clusterings/<id>/names.csv.
 
@@ -43,9 +44,7 @@ def name(study_dir, clustering_id, model, nr_docs, select, doc_chars, prompt_fil
     """
     from semclust.pipeline.chat import ChatClient
     from semclust.pipeline.naming import DEFAULT_PROMPT, name_clusters
-    from semclust.study import Study, UserError
-
-    study = Study.open(study_dir)
+    from semclust.study import UserError
     prompt = DEFAULT_PROMPT
     if prompt_file is not None:
         try:
