@@ -56,3 +56,12 @@ def test_docstring_examples_hold(name):
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0, f"{name} has '>>>' in its source but doctest found no example"
     assert result.failed == 0, f"{result.failed} of {result.attempted} example(s) of {name} failed"
+
+
+def test_the_library_guide_runs():
+    """docs/library.md: the notebook examples of the core run as written."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "library.md"
+    result = doctest.testfile(str(path), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 15 and result.failed == 0
