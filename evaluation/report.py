@@ -112,11 +112,11 @@ def grid_table(rows: pd.DataFrame) -> list[dict]:
 
 
 def truth_tables(study: Study) -> list[dict]:
-    """Per ``reports/truth-<name>.json`` (written by `semclust evaluate`): every evaluated
+    """Per ``reports/truth-<name>.json`` (written by `semclust truth score`): every evaluated
     clustering's coverage, K, Hungarian accuracy, purity and ARI.
 
     The report never opens ``truth/`` itself (only the truth-aware commands do);
-    it shows what `semclust evaluate` last wrote. Accuracy and ARI are given for
+    it shows what `semclust truth score` last wrote. Accuracy and ARI are given for
     both noise policies where evaluated (noise as wrong / clustered images only);
     docs/evaluation.md defines them.
     """

@@ -15,7 +15,7 @@ from semclust.study import UserError
 
 # `semclust --help` lists commands in the order a study uses them; any not named here follow, sorted.
 WORKFLOW = ["demo", "ingest", "describe", "descriptions", "embed", "cluster", "clusters", "search", "name",
-            "ictc", "classify", "fewshot", "truth", "evaluate", "crosstab", "sample", "people", "checks",
+            "ictc", "classify", "fewshot", "truth", "crosstab", "sample", "people", "checks",
             "serve", "labelstudio", "export", "simulate", "agreement", "quality", "interpretability", "report"]
 
 

@@ -59,7 +59,7 @@ def demo_steps(study: Path) -> list[tuple[list[str], Callable[[], bool]]]:
          lambda: (study / "samples" / "sets" / f"{CLUSTERING}.csv").is_file()),
         (["simulate", "--study", s, "--clustering", CLUSTERING, "--truth", TRUTH],
          lambda: _has_real_answers(study)),
-        (["evaluate", "--study", s, "--truth", TRUTH], never),
+        (["truth", "score", "--study", s, "--truth", TRUTH], never),
         (["report", "--study", s, "--clustering", CLUSTERING, "--bootstrap", "500"], never),
     ]
 
@@ -89,7 +89,7 @@ def demo(ctx, study_dir, no_serve, port):
     Text descriptions and the offline CNN image baseline go through the demo grid,
     KMeans runs on the raw text embedding, and the text embedding is classified
     zero-shot into the demo themes (data/demo/themes.yaml); the themes are imported as a
-    ground truth for `semclust evaluate` and the simulated answers. Then add a demo coder, evaluator and admin, print their login links and start
+    ground truth for `semclust truth score` and the simulated answers. Then add a demo coder, evaluator and admin, print their login links and start
     the annotation app (unless --no-serve). Each step is printed as the
     `semclust` command a user would type. The ratings and matches in the report
     are SIMULATED from data/demo/truth.csv until real people have answered.

@@ -1,4 +1,4 @@
-"""``semclust truth import`` and ``semclust evaluate``: a researcher's ground truth."""
+"""``semclust truth import`` and ``semclust truth score`` (formerly ``semclust evaluate``): a researcher's ground truth."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -101,15 +101,26 @@ def detail_tables(m: dict) -> str:
     return f"per class ({m['noise']}):\n{per_class}\n\nconfusion ({m['noise']}):\n{confusion}"
 
 
-@click.command("evaluate")
-@study_option()
-@click.option("--truth", "truth_name", required=True, help="Name of an imported truth (truth/<name>.csv).")
-@click.option("--clustering", default="all", show_default=True, help="Clustering id, or 'all'.")
-@click.option("--noise", type=click.Choice(NOISE_CHOICES), default="both", show_default=True,
-              help="exclude: score clustered images only; as-cluster: noise is one more cluster "
-              "(its images wrong in accuracy and purity); both.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def evaluate(study, truth_name, clustering, noise, as_json):
+_SCORE_OPTIONS = [
+    study_option(),
+    click.option("--truth", "truth_name", required=True, help="Name of an imported truth (truth/<name>.csv)."),
+    click.option("--clustering", default="all", show_default=True, help="Clustering id, or 'all'."),
+    click.option("--noise", type=click.Choice(NOISE_CHOICES), default="both", show_default=True,
+                 help="exclude: score clustered images only; as-cluster: noise is one more cluster "
+                 "(its images wrong in accuracy and purity); both."),
+    click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+]
+
+
+def _score_options(command):
+    for option in reversed(_SCORE_OPTIONS):
+        command = option(command)
+    return command
+
+
+@truth.command("score")
+@_score_options
+def score(study, truth_name, clustering, noise, as_json):
     """Score clusterings against an imported ground truth; writes reports/truth-<name>.json.
 
     Per clustering and noise policy: n (labelled images in the clustering),
@@ -120,11 +131,12 @@ def evaluate(study, truth_name, clustering, noise, as_json):
 
     \b
     Example:
-      semclust evaluate --study studies/demo --truth themes
-      semclust evaluate --study studies/demo --truth themes --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --noise exclude --json
+      semclust truth score --study studies/demo --truth themes
+      semclust truth score --study studies/demo --truth themes --clustering minilm-l6--demo--umap-c5-n15--hdb-m12 --noise exclude --json
     """
     from semclust.evaluation.truth import evaluate_study
     from semclust.study import atomic_write_json
+
     result = evaluate_study(study, truth_name, clustering=clustering, noise=noise)
     out = study.reports_dir / f"truth-{truth_name}.json"
     atomic_write_json(out, result)
@@ -137,6 +149,20 @@ def evaluate(study, truth_name, clustering, noise, as_json):
         details = [detail_tables(entry[p]) for p in ("exclude", "as-cluster") if p in entry]
         click.echo("\n" + "\n\n".join(d for d in details if d))
     click.echo(f"\nwrote {out}")
+
+
+@click.command("evaluate", hidden=True)
+@_score_options
+@click.pass_context
+def evaluate(ctx, **kwargs):
+    """The former name of `semclust truth score` (easy to confuse with the evaluation stage).
+
+    \b
+    Example:
+      semclust truth score --study studies/demo --truth themes
+    """
+    click.echo("note: `semclust evaluate` is now `semclust truth score`; this name will go", err=True)
+    ctx.invoke(score, **kwargs)
 
 
 commands = [truth, evaluate]

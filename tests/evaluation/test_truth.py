@@ -241,12 +241,12 @@ def test_truth_import_bad_files_exit_2_naming_the_rows(run_cli, tmp_path, text, 
     assert not study.truth_dir.exists()
 
 
-# --- semclust evaluate ------------------------------------------------------------------
-def test_evaluate_writes_the_report_and_prints_both_policies(run_cli, tmp_path):
+# --- semclust truth score ------------------------------------------------------------------
+def test_truth_score_writes_the_report_and_prints_both_policies(run_cli, tmp_path):
     study = make_study(tmp_path, {"good": [0, 0, 0, 1, 1, 2, -1, 2], "noise": [-1] * 8})
     study.write_truth("t", pd.DataFrame({"image_id": [f"im{i:02d}" for i in range(7)],
                                          "label": TRUTH}))
-    result = run_cli("evaluate", "--study", study.root, "--truth", "t")
+    result = run_cli("truth", "score", "--study", study.root, "--truth", "t")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(line.split()[:2] == ["good", "exclude"] for line in lines)
@@ -260,24 +260,24 @@ def test_evaluate_writes_the_report_and_prints_both_policies(run_cli, tmp_path):
     assert report["clusterings"]["noise"]["exclude"]["accuracy"] is None
 
 
-def test_evaluate_one_clustering_shows_per_class_scores_and_confusion(run_cli, tmp_path):
+def test_truth_score_of_one_clustering_shows_per_class_scores_and_confusion(run_cli, tmp_path):
     study = make_study(tmp_path, {"good": [0, 0, 0, 1, 1, 2, -1]})
     study.write_truth("t", pd.DataFrame({"image_id": [f"im{i:02d}" for i in range(7)], "label": TRUTH}))
-    result = run_cli("evaluate", "--study", study.root, "--truth", "t", "--clustering", "good",
+    result = run_cli("truth", "score", "--study", study.root, "--truth", "t", "--clustering", "good",
                      "--noise", "exclude")
     assert result.exit_code == 0, result.stderr
     assert "per class (exclude)" in result.stdout and "confusion (exclude)" in result.stdout
     assert "as-cluster" not in result.stdout
-    result = run_cli("evaluate", "--study", study.root, "--truth", "t", "--clustering", "good", "--json")
+    result = run_cli("truth", "score", "--study", study.root, "--truth", "t", "--clustering", "good", "--json")
     assert set(json.loads(result.stdout)["clusterings"]["good"]) >= {"exclude", "as-cluster"}
 
 
-def test_evaluate_unknown_truth_or_clustering_exits_2(run_cli, tmp_path):
+def test_truth_score_of_an_unknown_truth_or_clustering_exits_2(run_cli, tmp_path):
     study = make_study(tmp_path, {"good": [0, 1]})
     study.write_truth("t", pd.DataFrame({"image_id": ["im00"], "label": ["a"]}))
-    result = run_cli("evaluate", "--study", study.root, "--truth", "nope")
+    result = run_cli("truth", "score", "--study", study.root, "--truth", "nope")
     assert result.exit_code == 2 and "no truth 'nope' in study (known: t)" in result.stderr
-    result = run_cli("evaluate", "--study", study.root, "--truth", "t", "--clustering", "nope")
+    result = run_cli("truth", "score", "--study", study.root, "--truth", "t", "--clustering", "nope")
     assert result.exit_code == 2 and "no clustering 'nope'" in result.stderr
 
 
@@ -384,3 +384,11 @@ def test_truth_import_takes_the_label_from_another_column(tmp_path, run_cli):
     wrong = run_cli("truth", "import", tmp_path / "t.csv", "--study", tmp_path / "s", "--name", "x",
                     "--label-column", "mood")
     assert wrong.exit_code == 2 and "no column 'mood' (columns: path, theme)" in wrong.stderr
+
+
+def test_evaluate_is_the_former_name_of_truth_score_and_says_so(run_cli, tmp_path):
+    study = make_study(tmp_path, {"good": [0, 0, 0, 1, 1, 2, -1, 2]})
+    study.write_truth("t", pd.DataFrame({"image_id": [f"im{i:02d}" for i in range(7)], "label": TRUTH}))
+    result = run_cli("evaluate", "--study", study.root, "--truth", "t")
+    assert result.exit_code == 0 and "now `semclust truth score`" in result.stderr
+    assert (study.reports_dir / "truth-t.json").is_file()
