@@ -150,14 +150,29 @@ def init_db(path: str | Path) -> None:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             tables, views = schema_parts()
-            conn.executescript(tables)
+            _in_one_transaction(conn, tables)
             migrate(conn)
-            conn.executescript(views)  # after migrate: the views use columns it adds
+            _in_one_transaction(conn, views)  # after migrate: the views use columns it adds
             forget_old_secret(conn)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise database_error(path, exc) from exc
+
+
+def _in_one_transaction(conn: sqlite3.Connection, script: str) -> None:
+    """Run ``script`` inside one ``BEGIN IMMEDIATE`` transaction.
+
+    Every command runs :func:`init_db`, whose views are dropped and made again:
+    statement by statement, two processes starting at once interleaved their
+    ``DROP VIEW``/``CREATE VIEW`` and one failed with "view ... already exists".
+    """
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nCOMMIT;")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 @contextmanager

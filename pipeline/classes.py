@@ -306,14 +306,6 @@ def write_classification(study: Study, clustering_id: str, image_ids: list[str],
         keywords = pd.DataFrame(columns=["cluster", "rank", "term", "score"])
     summary = {**cluster_summary(labels), "keywords_source": keywords_source,
                "classes": class_table(classes), **(summary_extra or {})}
-    folder = study.clustering_dir(clustering_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "labels.csv").unlink(missing_ok=True)  # incomplete until rewritten last
-    for name in set(EXTRA_FILES) - set(extra or {}):  # a replaced classification's leftovers
-        (folder / name).unlink(missing_ok=True)
-    atomic_write_csv(folder / "clusters.csv", clusters_frame(classes, labels))
-    for name, frame in (extra or {}).items():
-        atomic_write_csv(folder / name, frame)
     params = {"clustering_id": clustering_id, **params,
               "keywords": {"source": keywords_source, "k": DEFAULT_N_KEYWORDS,
                            "tfidf": kw.TFIDF_SETTINGS, "stopwords": "default"},
@@ -322,7 +314,16 @@ def write_classification(study: Study, clustering_id: str, image_ids: list[str],
     embedding = params.get("embedding")
     embedding = embedding.get("id") if isinstance(embedding, dict) else embedding
     describer = keywords_source.split(":", 1)[1] if keywords_source.startswith("descriptions:") else None
-    study.write_clustering(clustering_id, frame, params, keywords, summary,
-                           provenance(source, describer, embedding if isinstance(embedding, str) else None,
-                                      libraries))
+    folder = study.clustering_dir(clustering_id)
+    with study.lock(f"clustering/{clustering_id}", f"clustering {clustering_id}"):  # the whole folder
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "labels.csv").unlink(missing_ok=True)  # incomplete until rewritten last
+        for name in set(EXTRA_FILES) - set(extra or {}):  # a replaced classification's leftovers
+            (folder / name).unlink(missing_ok=True)
+        atomic_write_csv(folder / "clusters.csv", clusters_frame(classes, labels))
+        for name, extra_frame in (extra or {}).items():
+            atomic_write_csv(folder / name, extra_frame)
+        study.write_clustering(clustering_id, frame, params, keywords, summary,
+                               provenance(source, describer, embedding if isinstance(embedding, str) else None,
+                                          libraries))
     return summary

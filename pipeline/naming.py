@@ -156,5 +156,6 @@ def name_clusters(study: Study, clustering_id: str, client, nr_docs: int = 4, se
                                   [(str(c), messages) for c, _, messages in requests],
                                   progress=progress, desc=f"name {clustering_id}")
     table = names_table(requests, records)
-    atomic_write_csv(folder / "names.csv", table)
+    with study.lock(f"clustering/{clustering_id}", f"clustering {clustering_id}"):
+        atomic_write_csv(folder / "names.csv", table)
     return table, summary

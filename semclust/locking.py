@@ -13,6 +13,13 @@ The kernel releases a flock when its holder exits, however it exits (even
 SIGKILL), so a lock is never stale and nothing needs cleaning up. Lock files
 stay in ``.locks/`` (empty between commands); locks are advisory: they bind
 semclust's own commands, not an editor.
+
+The names in use: ``samples`` (``samples/pairs.csv``, ``pairs.json``,
+``sets/``), ``clustering/<id>`` (one folder of ``clusterings/``) and
+``criteria/<run>`` (one IC|TC run's ``criteria/<run>/``). A thread that holds
+a lock may take it again (a classification holds its clustering's lock and
+calls :meth:`Study.write_clustering`, which takes it too); other threads and
+processes wait.
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +40,7 @@ DEFAULT_WAIT_S = 10.0
 WAIT_ENV = "SEMCLUST_LOCK_WAIT_S"
 POLL_S = 0.05
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]{0,199}$")
+_held = threading.local()  # .paths: the lock files this thread holds
 
 
 def lock_path(study_root: str | os.PathLike, name: str) -> Path:
@@ -60,10 +69,15 @@ def study_lock(study_root: str | os.PathLike, name: str, what: str | None = None
     """Hold the exclusive lock ``name`` of a study for the ``with`` block.
 
     ``what`` names the files in the message a waiter gets (default: ``name``).
-    Raises UserError when another process holds it for longer than the wait.
-    Re-entrant within a process only through separate names (do not nest one name).
+    Raises UserError when another process (or thread) holds it for longer than
+    the wait. Re-entrant: a thread already holding ``name`` just goes on.
     """
     path = lock_path(study_root, name)
+    held = _held.__dict__.setdefault("paths", set())
+    key = os.path.abspath(path)
+    if key in held:
+        yield path
+        return
     try:
         path.parent.mkdir(exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -77,14 +91,17 @@ def study_lock(study_root: str | os.PathLike, name: str, what: str | None = None
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise UserError(f"{what or name} {'are' if (what or name).endswith('s') else 'is'} being "
-                                    f"changed by another semclust command ({_holder(fd)}); wait for it to "
-                                    "finish and run this again") from None
+                    subject = what or name
+                    verb = "are" if subject.endswith("samples") else "is"
+                    raise UserError(f"{subject} {verb} being changed by another semclust command "
+                                    f"({_holder(fd)}); wait for it to finish and run this again") from None
                 time.sleep(POLL_S)
         _describe_self(fd)
+        held.add(key)
         try:
             yield path
         finally:
+            held.discard(key)
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

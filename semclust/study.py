@@ -396,7 +396,8 @@ class Study:
         """Context manager: hold the study's lock ``name`` around a read-modify-write.
 
         Names in use: ``samples`` (pairs.csv, pairs.json, sets), ``clustering/<id>``
-        (one clustering folder). See :mod:`semclust.locking`.
+        (one clustering folder), ``criteria/<run>`` (one IC|TC run). Re-entrant within
+        a thread. See :mod:`semclust.locking`.
         """
         from semclust.locking import study_lock
 

@@ -10,6 +10,7 @@ quoted back in an error message.
 """
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 
 import yaml
@@ -21,15 +22,37 @@ MAX_YAML_DEPTH = 32
 BRIEF_CHARS = 200            # the longest value quoted in an error message
 
 
+def _bounded_repr(limit: int) -> reprlib.Repr:
+    shown = reprlib.Repr()
+    shown.maxlevel = 3
+    shown.maxlist = shown.maxtuple = shown.maxdict = shown.maxset = shown.maxfrozenset = 10
+    shown.maxstring = shown.maxother = shown.maxlong = limit
+    return shown
+
+
 def brief(value: object, limit: int = BRIEF_CHARS) -> str:
     """``repr(value)`` of at most ``limit`` characters (longer ones cut, with their length).
+
+    A string's repr is cut after its length is counted; a list, dict or other
+    container is shown three levels deep and ten items wide at most
+    (:mod:`reprlib`), so a huge or deeply nested value costs no more than a
+    short one to quote.
 
     >>> brief("x" * 5)
     "'xxxxx'"
     >>> brief("x" * 500, limit=12)
     "'xxxxxxxxxx... (502 characters)"
+    >>> brief([[[["deep"]]]] + list(range(100)))
+    '[[[[...]]], 0, 1, 2, 3, 4, 5, 6, 7, 8, ...]'
     """
-    text = repr(value)
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:
+            text = _bounded_repr(limit).repr(value)
+        except Exception:  # noqa: BLE001 - a repr that fails (an int of over 4,300 digits): say what it is
+            text = (f"<an integer of {value.bit_length():,} bits>" if isinstance(value, int)
+                    else f"<{type(value).__name__}>")
     return text if len(text) <= limit else f"{text[:limit - 1]}... ({len(text)} characters)"
 
 
@@ -83,3 +106,6 @@ def parse_yaml(text: str, where: str):
         raise UserError(f"{where}: not valid YAML: {first}"[:1000]) from None
     except RecursionError:
         raise UserError(f"{where}: nested too deeply") from None
+    except (ValueError, OverflowError) as exc:  # a scalar YAML resolves but Python cannot build
+        # (an integer of more than 4,300 digits, a date like 2026-02-30)
+        raise UserError(f"{where}: not valid YAML: {str(exc)[:300]}") from None

@@ -30,9 +30,18 @@ def study(tmp_path) -> Study:
     return Study.create(tmp_path / "study", tmp_path / "images")
 
 
-def test_an_alias_bomb_in_classes_yaml_is_refused_fast_with_one_line(run_cli, study, tmp_path):
+def bomb_definition() -> str:
+    """A classes.yaml whose one class has a definition that expands to 9^8 strings: a reader that
+    expands aliases quotes it whole in its error message (gigabytes)."""
+    levels = ["a: &a [" + ", ".join(["lol"] * 9) + "]"]
+    levels += [f"{chr(98 + k)}: &{chr(98 + k)} [" + ", ".join([f"*{chr(97 + k)}"] * 9) + "]" for k in range(7)]
+    return "- name: lol\n  definition: {" + ", ".join(levels) + "}\n"
+
+
+@pytest.mark.parametrize("text", [bomb_list(), bomb_definition()], ids=["list-of-lists", "definition"])
+def test_an_alias_bomb_in_classes_yaml_is_refused_fast_with_one_line(run_cli, study, tmp_path, text):
     path = tmp_path / "classes.yaml"
-    path.write_text(bomb_list())
+    path.write_text(text)
     assert len(path.read_bytes()) < 400
     start = time.perf_counter()
     result = run_cli("classify", "text", "--study", study.root, "--classes", path, "--embedding", "none")
@@ -91,3 +100,22 @@ def test_every_cli_error_line_is_capped():
 
     line = error_line(UserError("x" * 50_000 + "\nsecond line"))
     assert "\n" not in line and len(line) < MAX_ERROR_CHARS + 60 and "more characters cut" in line
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "2026-02-30"], ids=["int-of-5000-digits", "impossible-date"])
+def test_a_scalar_python_cannot_build_is_one_line(run_cli, study, value):
+    study.config_path.write_text(study.config_path.read_text() + f"serve:\n  port: {value}\n")
+    result = run_cli("people", "add", "Dana", "--role", "coder", "--study", study.root)
+    assert result.exit_code == 2 and "not valid YAML" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and len(result.stderr) < 600
+
+
+def test_brief_of_a_huge_or_deep_value_is_short_and_cheap():
+    deep = []
+    for _ in range(100_000):
+        deep = [deep]
+    wide = {f"k{i}": list(range(1000)) for i in range(1000)}
+    for value in (deep, wide, 10 ** 5000, "z" * 10_000_000):
+        start = time.perf_counter()
+        assert len(brief(value)) < 250
+        assert time.perf_counter() - start < 1

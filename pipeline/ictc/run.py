@@ -15,6 +15,7 @@ Files of one run (``<run>`` is a name made of letters, digits and ``. _ = + -``)
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,10 +77,23 @@ def _add_tokens(config: dict, step: str, tokens: dict) -> None:
     add_tokens(config.setdefault("tokens", {}).setdefault(step, no_tokens()), tokens)
 
 
+def _holding_the_run(step):
+    """Run ``step(study, run, ...)`` holding the lock ``criteria/<run>``: each step reads
+    ``config.json``, asks the model and writes it back, so a second command on the same run
+    waits (then exits 2 naming the holder) instead of losing the first one's record."""
+    @functools.wraps(step)
+    def locked(study: Study, run: str, *args, **kwargs):
+        study.criteria_dir(run)  # the run name checked (one line) before it names a lock
+        with study.lock(f"criteria/{run}", f"IC|TC run {run}"):
+            return step(study, run, *args, **kwargs)
+    return locked
+
+
 def _client_info(client) -> dict:
     return {"model": client.model, "base_url": client.base_url, "params": client.params}
 
 
+@_holding_the_run
 def run_labels(study: Study, run: str, client, describer: str, criterion: str, prompts: dict,
                prompt_dir=None, progress: bool = False) -> StepResult:
     """Step 2a: ask a label for every description; write ``labels.csv``."""
@@ -118,6 +132,7 @@ def run_labels(study: Study, run: str, client, describer: str, criterion: str, p
     return StepResult(lines, summary.tokens)
 
 
+@_holding_the_run
 def run_names(study: Study, run: str, client, k: int, prompts: dict, min_count: int | None = None,
               names_file=None) -> StepResult:
     """Step 2b: count the labels, ask for exactly ``k`` names (or read ``names_file``)."""
@@ -171,6 +186,7 @@ def current_names(study: Study, run: str) -> list[str]:
     return name_step.check_names(json.loads(path.read_text(encoding="utf-8"))["names"], str(path))
 
 
+@_holding_the_run
 def run_assign(study: Study, run: str, client, prompts: dict, cutoff: float = DEFAULT_CUTOFF,
                names_file=None, progress: bool = False) -> StepResult:
     """Step 3: ask each description's name; write ``assignments.csv`` and ``clusterings/<run>/``."""
@@ -217,11 +233,6 @@ def write_clustering(study: Study, run: str, config: dict, names: list[str], fra
     from semclust.pipeline.cluster import cluster_summary
 
     labels = frame["cluster"].to_numpy(dtype=int)
-    folder = study.clustering_dir(run)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "labels.csv").unlink(missing_ok=True)  # incomplete until rewritten last
-    atomic_write_csv(folder / "names.csv", pd.DataFrame({"cluster": range(len(names)), "name": names}))
-    atomic_write_csv(folder / "answers.csv", frame)
     keywords = pd.DataFrame({"cluster": range(len(names)), "rank": 1, "term": names, "score": 1.0})
     unassigned = {k: v for k, v in counts.items() if k not in assign_step.MATCHED}
     summary = {**cluster_summary(labels), "keywords_source": "ictc names",
@@ -235,9 +246,15 @@ def write_clustering(study: Study, run: str, config: dict, names: list[str], fra
                                     "anything else -1", "cutoff": cutoff, "counts": counts},
               "prompts": prompts, "tokens": config.get("tokens", {}),
               "keywords": {"source": "ictc names"}, "toolkit_version": toolkit_version()}
-    study.write_clustering(run, pd.DataFrame({"image_id": frame["image_id"], "cluster": labels}),
-                           params, keywords, summary, provenance("ictc", descriptions=config["describer"],
-                                                                 libraries=("openai",)))
+    folder = study.clustering_dir(run)
+    with study.lock(f"clustering/{run}", f"clustering {run}"):  # the whole folder
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "labels.csv").unlink(missing_ok=True)  # incomplete until rewritten last
+        atomic_write_csv(folder / "names.csv", pd.DataFrame({"cluster": range(len(names)), "name": names}))
+        atomic_write_csv(folder / "answers.csv", frame)
+        study.write_clustering(run, pd.DataFrame({"image_id": frame["image_id"], "cluster": labels}),
+                               params, keywords, summary, provenance("ictc", descriptions=config["describer"],
+                                                                     libraries=("openai",)))
     return folder
 
 
