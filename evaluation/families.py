@@ -14,8 +14,6 @@ from functools import lru_cache
 
 from semclust.study import Study, iter_jsonl
 
-CLUSTERER_NAMES = {"hdbscan": "HDBSCAN", "kmeans": "KMeans"}
-
 
 def representation(study: Study, embedding_id: str | None) -> str:
     """``text: <model> [<describer>]`` or ``image: <model>`` (``unknown`` without provenance)."""
@@ -42,14 +40,21 @@ def _describer_model(path) -> str | None:
     return next((r.get("model") for r in iter_jsonl(path) if r.get("model")), None)
 
 
+def clusterer_title(clusterer) -> str:
+    """The clusterer's name for readers, as params.json records it (``title``; the clusterer
+    registry makes it: ``HDBSCAN``, ``KMeans``); else its method name."""
+    if not isinstance(clusterer, dict):
+        return str(clusterer or "?")
+    return str(clusterer.get("title") or clusterer.get("method") or "?")
+
+
 def method_name(params: dict) -> str:
     """How the groups were made: ``HDBSCAN``, ``KMeans on the raw embedding``, ``classify (text)``..."""
     classifier = params.get("classifier")
     if isinstance(classifier, dict):
         return f"classify ({classifier.get('method', '?')})"
     clusterer = params.get("clusterer") or {}
-    method = clusterer.get("method", "?") if isinstance(clusterer, dict) else str(clusterer)
-    name = CLUSTERER_NAMES.get(method, method)
+    name = clusterer_title(clusterer)
     reduction = params.get("reduction") or {}
     if isinstance(reduction, dict) and reduction.get("method") == "none":
         name += " on the raw embedding"

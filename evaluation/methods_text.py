@@ -17,13 +17,13 @@ from importlib import metadata
 
 import pandas as pd
 
+from semclust.evaluation.families import clusterer_title
 from semclust.evaluation.report_tables import reduction_label
 from semclust.study import Study, iter_jsonl, toolkit_version
 from semclust.vocabulary import CONSENSUS_ROUND, SIMULATED_PREFIX
 
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "umap-learn", "hdbscan", "sentence-transformers",
              "transformers", "torch", "krippendorff")
-CLUSTERER_NAMES = {"hdbscan": "HDBSCAN", "kmeans": "k-means", "agglomerative": "agglomerative clustering"}
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -133,10 +133,9 @@ def clusterer_text(clusterer) -> str:
     """``HDBSCAN (minimum cluster size 10)`` and the like, from params.json's clusterer."""
     if not isinstance(clusterer, dict):
         return str(clusterer or "an unnamed method")
-    method = str(clusterer.get("method", "?"))
-    name = CLUSTERER_NAMES.get(method, method)
+    name = clusterer_title(clusterer)
     settings = [f"{k.replace('_', ' ')} {v}" for k, v in clusterer.items()
-                if k != "method" and not isinstance(v, (dict, list)) and v is not None]
+                if k not in ("method", "title", "label") and not isinstance(v, (dict, list)) and v is not None]
     return name + (f" ({', '.join(settings)})" if settings else "")
 
 

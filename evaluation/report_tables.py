@@ -73,34 +73,19 @@ def fmt_p(p, n_permutations: int | None = None) -> str:
 
 
 def reduction_label(reduction) -> str:
-    """A reduction as a reader names it: ``UMAP 5-d, 15 nn``, ``PCA 80% variance (31 components)``.
+    """A reduction as a reader names it, as params.json records it (``label``: ``UMAP 5-d, 15 nn``,
+    ``PCA 80% variance (31 components)``; the reduction registry makes it); else its method name.
 
-    >>> reduction_label({"method": "umap", "n_components": 5, "n_neighbors": 15, "knn": {}})
+    >>> reduction_label({"method": "umap", "n_components": 5, "label": "UMAP 5-d, 15 nn"})
     'UMAP 5-d, 15 nn'
-    >>> reduction_label({"method": "pca", "n_components": 0.8, "n_components_kept": 31})
-    'PCA 80% variance (31 components)'
-    >>> reduction_label({"method": "tsne", "n_components": 2}), reduction_label(None)
-    ('t-SNE 2-d', 'none')
+    >>> reduction_label({"method": "umap", "n_components": 5}), reduction_label(None)
+    ('umap', 'none')
     """
     if not reduction:
         return "none"
     if not isinstance(reduction, dict):
         return str(reduction)
-    method = str(reduction.get("method", "none")).lower()
-    n = reduction.get("n_components")
-    kept = reduction.get("n_components_kept")
-    if method == "umap":
-        label = f"UMAP {_int(n)}-d"
-        return label + (f", {_int(reduction['n_neighbors'])} nn" if reduction.get("n_neighbors") else "")
-    if method == "pca":
-        if isinstance(n, float) and 0 < n < 1:
-            return f"PCA {round(100 * n)}% variance" + (f" ({_int(kept)} components)" if kept else "")
-        return f"PCA {_int(n if n is not None else kept)}-d"
-    if method == "tsne":
-        return f"t-SNE {_int(n)}-d"
-    if method == "none":
-        return "none"
-    return method + (f" {_int(n)}-d" if n is not None else "")
+    return str(reduction.get("label") or reduction.get("title") or reduction.get("method") or "none")
 
 
 def _int(value) -> str:

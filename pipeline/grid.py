@@ -29,7 +29,9 @@ import pandas as pd
 from semclust.pipeline import cluster as clustering
 from semclust.pipeline import keywords as kw
 from semclust.pipeline import reduce as reducing
+from semclust.pipeline.clusterers import CLUSTERERS
 from semclust.pipeline.gridfile import Grid, Step, load_grid, resolve_grid_path  # noqa: F401  (re-exported)
+from semclust.pipeline.reducers import REDUCERS
 from semclust.study import Study, UserError, library_versions, now_iso, provenance, toolkit_version
 
 VERSIONED = ("umap-learn", "pynndescent", "hdbscan", "scikit-learn", "numpy", "numba")
@@ -186,8 +188,10 @@ def _write(study: Study, job: Job, config: dict, ids, labels, texts, kw_source: 
     params = {
         "clustering_id": job.clustering_id,
         "config": config,
-        "reduction": {"method": job.reduction.method, **job.reduction.params, **red_note},
-        "clusterer": {"method": job.clusterer.method, **job.clusterer.params},
+        "reduction": {"method": job.reduction.method, **job.reduction.params, **red_note,
+                      **REDUCERS.method(job.reduction.method).describe({**job.reduction.params, **red_note})},
+        "clusterer": {"method": job.clusterer.method, **job.clusterer.params,
+                      **CLUSTERERS.method(job.clusterer.method).describe(job.clusterer.params)},
         "keywords": {"source": kw_source, "k": config["keywords"]["k"],
                      "tfidf": kw.TFIDF_SETTINGS, "stopwords": config["keywords"]["stopwords"]},
         **meta,

@@ -65,6 +65,11 @@ class Method:
     check_data : callable
         ``(params, n, dim) -> message or None``: a setting impossible for data of
         ``n`` points in ``dim`` dimensions (e.g. KMeans k > n), checked before any work.
+    title : str
+        Its name for readers (``UMAP``, ``k-means``); the report and methods text show it.
+    label : callable or None
+        ``params -> str``: one setting as a reader names it (``UMAP 5-d, 15 nn``);
+        None: the title.
     """
 
     name: str
@@ -72,6 +77,13 @@ class Method:
     step_id: Callable[[dict], str]
     doc: str
     check_data: Callable[[dict, int, int], str | None] = no_data_check
+    title: str = ""
+    label: Callable[[dict], str] | None = None
+
+    def describe(self, params: dict) -> dict:
+        """What params.json records for readers: ``{"title", "label"}`` of one setting."""
+        title = self.title or self.name
+        return {"title": title, "label": self.label(params) if self.label else title}
 
     @property
     def param_names(self) -> list[str]:

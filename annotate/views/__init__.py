@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 from semclust.annotate.blinding import Blinder
 from semclust.annotate.items import Catalog
 from semclust.study import Study
+from semclust.yamlfile import brief as _brief
 
 
 def catalog() -> Catalog:
@@ -25,10 +26,9 @@ def study() -> Study:
     return current_app.extensions["semclust"]["study"]
 
 
-def brief(value: object, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for echoing a client's value in an error."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+def brief(value: object) -> str:
+    """A client's value as echoed in an error: :func:`semclust.yamlfile.brief`, at most 60 characters."""
+    return _brief(value, limit=60)
 
 
 def bad_request(message: str):

@@ -27,5 +27,6 @@ CLUSTERER = Clusterer(
                   "excess of mass, or leaves of the cluster tree")),
     step_id=step_id,
     doc="HDBSCAN (hdbscan package); the reference study's clusterer, with noise",
+    title="HDBSCAN",
     fit=fit,
 )

@@ -1,4 +1,4 @@
-"""KMeans with a given K (scikit-learn, k-means++): IC|TC's cheap variant (seed 004) and the
+"""KMeans with a given K (scikit-learn, k-means++): IC|TC's cheap variant (Kwon et al. 2024) and the
 usual baseline when the number of groups is known. Every image gets a cluster (no noise)."""
 from __future__ import annotations
 
@@ -21,5 +21,6 @@ CLUSTERER = Clusterer(
     params=(Param("k", integers(2), doc="number of clusters"),),
     step_id=lambda p: f"km-k{p['k']}",
     doc="KMeans (scikit-learn) with K given; no noise",
+    title="KMeans",
     check_data=check_data, fit=fit,
 )

@@ -1,5 +1,5 @@
 """No reduction: cluster the embedding as it is (e.g. KMeans on raw MiniLM vectors, the cheap
-variant of IC|TC, seed 004)."""
+variant of IC|TC, Kwon et al. 2024)."""
 from __future__ import annotations
 
 from semclust.pipeline.registry import Reducer
@@ -18,5 +18,6 @@ REDUCER = Reducer(
     params=(),
     step_id=lambda p: "raw",
     doc="no reduction: the embedding as it is (HDBSCAN gets slow above ~50 dimensions)",
+    title="none",
     prepare=prepare, reduce=reduce,
 )

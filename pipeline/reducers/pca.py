@@ -35,11 +35,19 @@ def reduce(payload, p: dict, seed: int):
     return payload  # projected in prepare(): slicing one basis is cheap
 
 
+def label(p: dict) -> str:
+    """``PCA 80% variance (31 components)`` or ``PCA 10-d`` (``n_components_kept`` from the run's note)."""
+    n, kept = p.get("n_components"), p.get("n_components_kept")
+    if isinstance(n, float) and 0 < n < 1:
+        return f"PCA {round(100 * n)}% variance" + (f" ({int(kept)} components)" if kept else "")
+    return f"PCA {int(n if n is not None else kept)}-d"
+
+
 REDUCER = Reducer(
     name="pca",
     params=(Param("n_components", components(allow_fraction=True),
                   doc="a count, or a variance fraction in (0, 1) such as 0.8"),),
     step_id=step_id,
     doc="PCA (scikit-learn, full SVD); the reference study's linear baseline",
-    check_data=check_data, prepare=prepare, reduce=reduce,
+    title="PCA", label=label, check_data=check_data, prepare=prepare, reduce=reduce,
 )

@@ -1,5 +1,5 @@
 """t-SNE (van der Maaten & Hinton 2008; scikit-learn's Barnes-Hut ``TSNE``), 2-3 components:
-seed 001 compares it with UMAP and PCA before HDBSCAN."""
+the LVM/LVLM thesis compares it with UMAP and PCA before HDBSCAN."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,6 +45,7 @@ REDUCER = Reducer(
             Param("perplexity", number(1, 1000), 30.0, "effective number of neighbours"),
             Param("metric", choice("cosine", "euclidean"), "cosine", "metric of the input space")),
     step_id=step_id,
-    doc="t-SNE (scikit-learn); compared with UMAP and PCA in seed 001",
+    doc="t-SNE (scikit-learn); compared with UMAP and PCA in the LVM/LVLM thesis",
+    title="t-SNE", label=lambda p: f"t-SNE {p['n_components']}-d",
     check_data=check_data, prepare=prepare, reduce=reduce, heavy=True,
 )

@@ -46,5 +46,6 @@ REDUCER = Reducer(
             Param("metric", text("a metric name"), "cosine", "metric of the input space")),
     step_id=step_id,
     doc="UMAP (umap-learn); the reference study's reduction",
+    title="UMAP", label=lambda p: f"UMAP {p['n_components']}-d, {p['n_neighbors']} nn",
     prepare=prepare, reduce=reduce, heavy=True,
 )

@@ -50,8 +50,8 @@ def build_study(root: Path, n_per_theme: int = 25, seed: int = 0) -> tuple[Study
         keywords = pd.DataFrame([{"cluster": c, "rank": r + 1, "term": f"{THEMES[c]}{r}", "score": 1.0}
                                  for c in range(4) for r in range(3)])
         params = {"embedding": {"id": embedding, "dim": 4},
-                  "reduction": {"method": "pca", "n_components": 2},
-                  "clusterer": {"method": "hdbscan", "min_cluster_size": 10}, "seed": seed}
+                  "reduction": {"method": "pca", "n_components": 2, "title": "PCA", "label": "PCA 2-d"},
+                  "clusterer": {"method": "hdbscan", "min_cluster_size": 10, "title": "HDBSCAN"}, "seed": seed}
         study.write_clustering(cid, labels, params, keywords, {"n_clusters": 4})
     pairs = [rng.choice(ids, 2, replace=False) for _ in range(240)]
     pairs = pd.DataFrame({"pair_id": [f"p{k:04d}" for k in range(240)], "image_a": [p[0] for p in pairs],
@@ -163,9 +163,11 @@ def test_report_compares_method_families_and_shows_what_evaluate_wrote(tmp_path,
 def test_method_family_names_the_describer_and_the_way_groups_were_made(tmp_path):
     from semclust.evaluation.families import method_name
 
-    assert method_name({"clusterer": {"method": "hdbscan"}, "reduction": {"method": "umap"}}) == "HDBSCAN"
-    assert method_name({"clusterer": {"method": "kmeans"}, "reduction": {"method": "none"}}) == \
+    assert method_name({"clusterer": {"method": "hdbscan", "title": "HDBSCAN"}, "reduction": {"method": "umap"}}) \
+        == "HDBSCAN"
+    assert method_name({"clusterer": {"method": "kmeans", "title": "KMeans"}, "reduction": {"method": "none"}}) == \
         "KMeans on the raw embedding"
+    assert method_name({"clusterer": {"method": "kmeans"}}) == "kmeans"  # a file from elsewhere, no title
     assert method_name({"classifier": {"method": "text"}}) == "classify (text)"
 
 
@@ -183,7 +185,7 @@ def test_two_describers_make_two_method_families(tmp_path):
             json.dumps({"image_id": ids[0], "model": model, "prompt": "p", "text": "t"}) + "\n")
         study.write_embeddings(describer, np.zeros((len(ids), 2)), ids, {"source": f"descriptions:{describer}"})
         study.write_clustering(f"{describer}--x", pd.DataFrame({"image_id": ids, "cluster": 0}),
-                               {"embedding": {"id": describer}, "clusterer": {"method": "hdbscan"}},
+                               {"embedding": {"id": describer}, "clusterer": {"method": "hdbscan", "title": "HDBSCAN"}},
                                pd.DataFrame(columns=["cluster", "rank", "term", "score"]), {})
     assert method_family(study, "gpt4--x") == "text: gpt-4o [gpt4] · HDBSCAN"
     assert method_family(study, "llava--x") == "text: llava-1.5-7b [llava] · HDBSCAN"

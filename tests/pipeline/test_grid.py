@@ -304,7 +304,7 @@ def test_no_reduction_and_tsne_are_grid_settings_like_any_other(study, tmp_path)
         labels = study.read_labels(cid).set_index("image_id")["cluster"]
         assert adjusted_rand_score(truth.loc[labels.index], labels) > 0.9, cid
     params = study.read_clustering_json("textemb--raw--km-k3", "params.json")
-    assert params["reduction"] == {"method": "none", "n_components_kept": 32}
+    assert params["reduction"] == {"method": "none", "n_components_kept": 32, "title": "none", "label": "none"}
 
 
 def test_tsne_perplexity_not_below_the_number_of_images_exits_2(run_cli, study, tmp_path):
