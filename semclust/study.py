@@ -22,8 +22,13 @@ Layout::
     samples/pairs.csv               pair_id, image_a, image_b, phase, [stratum]
     samples/sets/<id>.csv           set_id, cluster, image_ids  (';'-separated)
     annotations.sqlite              the annotation app's database
+    .secret_key                     the key that signs the app's cookies (0600)
+    .blinding_key                   the key of every order and item id people are shown (0600)
+    .locks/<name>.lock              held while a command changes study files (Study.lock)
     exports/ratings.csv             item_id, coder, dimension, score, round, phase, created_at
     exports/matches.csv             set_id, evaluator, chosen_cluster, created_at
+    exports/comments.csv            item_id, coder, comment, round, phase, created_at
+    exports/checks.csv              check_id, coder, expected and given scores, correct
     reports/                        HTML report and figures
     truth/<name>.csv                image_id, label: a researcher's ground truth (read only by
                                     truth-aware commands: evaluate, crosstab, fewshot, simulate)

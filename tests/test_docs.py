@@ -40,7 +40,10 @@ def test_every_command_is_documented(path):
 
 def test_every_study_file_is_in_the_study_format_doc():
     doc = (REPO / "docs" / "study-format.md").read_text()
-    names = set(re.findall(r"^\s{4}([a-z_]+\.(?:yaml|csv|sqlite|jsonl|npy|json))", study_module.__doc__, re.M))
+    layout = study_module.__doc__
+    names = set(re.findall(r"^\s{4}(?:[\w<>./]*/)?([a-z_]+\.(?:yaml|csv|sqlite|jsonl|npy|json))", layout, re.M))
+    names |= set(re.findall(r"^\s{4}(\.[a-z_]+)", layout, re.M))  # .secret_key, .blinding_key, .locks
+    assert {".blinding_key", ".locks", "checks.csv", "comments.csv"} <= names
     names |= {"study.yaml", "images.csv", "labels.csv", "params.json", "keywords.csv", "summary.json",
               "pairs.csv", "pairs.json", "annotations.sqlite", "ratings.csv", "matches.csv", "index.html"}
     missing = sorted(n for n in names if n not in doc)
