@@ -120,7 +120,15 @@ class Catalog:
 
     def pair_queue(self, open_phases: list[str], person: str, blinder: Blinder) -> list[dict]:
         """Pairs of the open phases for one coder: phase by phase (``open_phases`` order), in
-        a keyed order per coder and phase; each row gains ``item_id``, the id the coder is shown."""
+        a keyed order per coder and phase; each row gains ``item_id``, the id the coder is shown.
+
+        Kept per (coder, open phases) until ``pairs.csv`` changes: every answer looks its item up.
+        """
+        key = "\x1f".join(["queue", person, *open_phases])
+        return self._cached(key, self.study.pairs_csv,
+                            lambda: self._pair_queue(open_phases, person, blinder)) or []
+
+    def _pair_queue(self, open_phases: list[str], person: str, blinder: Blinder) -> list[dict]:
         index = self.pair_index()
         by_phase: dict[str, list[str]] = {}
         for pair_id, row in index.items():

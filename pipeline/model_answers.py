@@ -92,8 +92,8 @@ def _lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not _FENCE.match(line)]
 
 
-def _json_strings(text: str) -> list[str] | None:
-    """The strings of a JSON list (or of an object's list, or its values) in ``text``; None if no JSON."""
+def _json_value(text: str):
+    """The JSON list or object in ``text`` (code fences and a preamble around it allowed), or None."""
     body = "\n".join(_lines(text)).strip()
     for start, end in (("[", "]"), ("{", "}")):
         i, j = body.find(start), body.rfind(end)
@@ -103,13 +103,20 @@ def _json_strings(text: str) -> list[str] | None:
             value = json.loads(body[i:j + 1])
         except ValueError:
             continue
-        if isinstance(value, dict):
-            lists = [v for v in value.values() if isinstance(v, list)]
-            value = lists[0] if len(lists) == 1 else list(value.values())
-        if isinstance(value, list):
-            items = [v.get("name") if isinstance(v, dict) else v for v in value]
-            return [str(v) for v in items if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+        if isinstance(value, (list, dict)):
+            return value
     return None
+
+
+def _json_strings(value) -> list[str] | None:
+    """The strings of a JSON list (or of an object's one list, or its values); None for no JSON."""
+    if isinstance(value, dict):
+        lists = [v for v in value.values() if isinstance(v, list)]
+        value = lists[0] if len(lists) == 1 else list(value.values())
+    if not isinstance(value, list):
+        return None
+    items = [v.get("name") if isinstance(v, dict) else v for v in value]
+    return [str(v) for v in items if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
 
 
 def _after_preamble(line: str) -> str:
@@ -139,7 +146,7 @@ def read_names(text) -> list[str]:
     """
     if not isinstance(text, str) or not text.strip():
         return []
-    found = _json_strings(text)
+    found = _json_strings(_json_value(text))
     if found is None:
         lines = [_HEADING.sub("", line).strip() for line in _lines(text)]
         stripped = [re.sub(r"^(\*\*|__)", "", line) for line in lines]
@@ -172,16 +179,13 @@ def read_answer(text) -> str:
     """
     if not isinstance(text, str) or not text.strip():
         return ""
-    found = _json_strings(text) if text.lstrip().startswith(("{", "```")) else None
     if text.lstrip().startswith(("{", "```")):
-        try:
-            value = json.loads("\n".join(_lines(text)))
-            if isinstance(value, dict):
-                for key in ("answer", "class", "label", "name", "category", "cluster"):
-                    if isinstance(value.get(key), str):
-                        return _clean(value[key])
-        except ValueError:
-            pass
+        value = _json_value(text)
+        if isinstance(value, dict):
+            for key in ("answer", "class", "label", "name", "category", "cluster"):
+                if isinstance(value.get(key), str):
+                    return _clean(value[key])
+        found = _json_strings(value)
         if found and len(found) == 1:
             return _clean(found[0])
     parts = _ANSWER.split(text)

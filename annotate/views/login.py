@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, url_for
 
-from semclust.annotate.auth import db_conn, log_in, login_attempts
+from semclust.annotate.auth import db_conn, log_in, log_out, login_attempts
 from semclust.annotate.people import person_by_token
 
 bp = Blueprint("login", __name__)
@@ -63,7 +63,5 @@ def login(token: str):
 
 @bp.post("/logout")
 def logout():
-    from semclust.annotate.auth import log_out
-
     log_out()
     return redirect(url_for("login.index"))
