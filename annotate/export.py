@@ -68,24 +68,11 @@ MATCH_KEY = ["set_id", "evaluator", "chosen_cluster"]
 COMMENT_KEY = ["item_id", "coder", "round", "comment"]
 
 
-def checks_csv(study: Study, folder: Path | None = None) -> Path:
-    """``exports/checks.csv`` of a study (attention checks, see :mod:`annotate.checks`), or in ``folder``."""
-    return Path(folder) / study.checks_csv.name if folder else study.checks_csv
-
-
-def comments_csv(study: Study, folder: Path | None = None) -> Path:
-    """``exports/comments.csv`` of a study, or in ``folder``."""
-    return Path(folder) / study.comments_csv.name if folder else study.comments_csv
-
-
 def export_paths(study: Study, folder: Path | None = None) -> dict[str, Path]:
-    """Where :func:`export_study` writes: ``exports/`` of the study, or ``folder``."""
-    if folder is None:
-        return {"ratings": study.ratings_csv, "matches": study.matches_csv, "comments": comments_csv(study),
-                "checks": checks_csv(study)}
-    folder = Path(folder)
-    return {"ratings": folder / study.ratings_csv.name, "matches": folder / study.matches_csv.name,
-            "comments": comments_csv(study, folder), "checks": checks_csv(study, folder)}
+    """Where :func:`export_study` writes: the study's ``exports/`` files, or the same names in ``folder``."""
+    paths = {"ratings": study.ratings_csv, "matches": study.matches_csv, "comments": study.comments_csv,
+             "checks": study.checks_csv}
+    return {name: Path(folder) / path.name for name, path in paths.items()} if folder else paths
 
 
 @dataclass(frozen=True)

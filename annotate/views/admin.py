@@ -32,7 +32,7 @@ from semclust.study import UserError
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Export files offered for download: name -> its path in a study.
 EXPORTS = {"ratings.csv": lambda s: s.ratings_csv, "matches.csv": lambda s: s.matches_csv,
-           "comments.csv": export.comments_csv, "checks.csv": export.checks_csv}
+           "comments.csv": lambda s: s.comments_csv, "checks.csv": lambda s: s.checks_csv}
 
 
 def progress_rows(people, phases: list[str], clusterings: list[str], pairs_done: dict | None = None) -> list[dict]:
