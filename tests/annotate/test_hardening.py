@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -214,41 +213,43 @@ def test_a_full_disk_says_disk_full_and_nothing_half_saved(app, login, admin, en
     assert before % 2 == 0  # both dimensions of an answer, or neither
 
 
-def as_nobody(*args) -> subprocess.CompletedProcess:
-    """Run ``semclust ARGS`` as the unprivileged user ``nobody`` (root ignores file modes)."""
+def on_read_only_study(root: Path, *args) -> subprocess.CompletedProcess:
+    """Run ``semclust ARGS`` with the study folder ``root`` read-only.
+
+    As root (CI), file modes bind nobody: the folder is bind-mounted read-only in a private
+    mount namespace (``unshare --mount``), so writes fail with EROFS as on a read-only disk.
+    Otherwise the modes the fixture set (no write permission) are enough.
+    """
     command = [sys.executable, "-m", "semclust", *map(str, args)]
     if os.geteuid() == 0:
-        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd="/")
+        script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"'
+        command = ["unshare", "--mount", "sh", "-c", script, str(root), *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture
-def read_only_study(app_study_template):
-    """A copy of the app study, readable by everyone and writable by nobody."""
-    base = Path(tempfile.mkdtemp(prefix="semclust-ro-"))
-    os.chmod(base, 0o755)
-    root = base / "study"
+def read_only_study(app_study_template, tmp_path):
+    """A copy of the app study that cannot be written (see :func:`on_read_only_study`), and a writable folder."""
+    root = tmp_path / "study"
     shutil.copytree(app_study_template.study.root, root)
     for path in [root, *root.rglob("*")]:
         os.chmod(path, 0o555 if path.is_dir() else 0o444)
-    out = base / "out"
+    out = tmp_path / "out"
     out.mkdir()
-    os.chmod(out, 0o777)
     yield root, out
     for path in [root, *root.rglob("*")]:
         os.chmod(path, 0o755)
-    shutil.rmtree(base)
 
 
 def test_a_read_only_study_can_still_list_people_and_export(read_only_study):
     root, out = read_only_study
-    listed = as_nobody("people", "list", "--study", root)
+    listed = on_read_only_study(root, "people", "list", "--study", root)
     assert listed.returncode == 0, listed.stderr
     assert "cora\tcoder" in listed.stdout
-    exported = as_nobody("export", "--study", root, "--to", out)
+    exported = on_read_only_study(root, "export", "--study", root, "--to", out)
     assert exported.returncode == 0, exported.stderr
     assert (out / "ratings.csv").is_file() and (out / "checks.csv").is_file()
-    refused = as_nobody("export", "--study", root)
+    refused = on_read_only_study(root, "export", "--study", root)
     assert refused.returncode == 2 and "--to" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
 
 
